@@ -1,0 +1,148 @@
+"""Pydantic models of `assignments/*.toml`: what is graded, with which names and tolerances.
+
+An assignment file is data only; adding a task or changing points never needs code.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+ASSIGNMENTS_DIR = Path(__file__).resolve().parent.parent / "assignments"
+CHECK_IDS = ("runs", "forward", "loss", "gradients", "update", "training", "policy")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Tolerance(Strict):
+    rtol: float = Field(ge=0)
+    atol: float = Field(ge=0)
+
+
+class Role(Strict):
+    """One function of the contract, found by any of its accepted names."""
+
+    names: list[str] = Field(min_length=1)
+    params: list[str]  # canonical parameter names, in order: the positional fallback
+    outputs: list[str] = []  # what it returns, by position
+    optional_outputs: list[str] = []  # may follow the outputs (e.g. hidden layer values)
+    required: bool = True  # False: a style may write it inline in __main__ instead
+
+
+class CheckSpec(Strict):
+    points: float = Field(ge=0)
+    tolerance: Tolerance | None = None
+    hint: str = ""
+
+
+class Given(Strict):
+    """The homework's own case."""
+
+    inputs: list[float]
+    targets: list[float]
+    weights: list[float]
+    step: float
+    data_x: list[float] = []  # lecture: the training data the student's loop walks through
+    data_y: list[float] = []
+
+
+class Hidden(Strict):
+    """Randomized cases injected through parameters and globals; values never shown."""
+
+    count: int = Field(ge=3)
+    seed: int
+    inputs: tuple[float, float]
+    targets: tuple[float, float]
+    weights: tuple[float, float]
+    step: tuple[float, float]
+
+
+class Training(Strict):
+    rounds: int = Field(ge=10)
+    step_names: list[str] = ["step", "lr", "learning_rate", "alpha", "eta"]
+
+
+class Task(Strict):
+    title: str
+    activation: Literal["sigmoid", "relu"] = "sigmoid"
+    loss: Literal["mse", "mse-mean", "cross-entropy"] = "mse"
+    init: Literal["given", "submission"] = "given"  # whose weights start the given case
+    expect_init: float | None = None  # zero-init: every weight must start here
+    detect: list[str] = []  # source substrings that suggest this task
+
+
+class Detect(Strict):
+    functions: list[list[str]]  # every group needs one defined function
+    globals: list[str] = []  # module-level names assigned by this assignment's style
+    forbid: list[str] = []  # functions that point to another assignment
+
+
+class Limits(Strict):
+    main_seconds: float = 20.0
+    probe_seconds: float = 5.0
+    total_seconds: float = 60.0
+    memory_mib: int = 3072
+
+
+class Assignment(Strict):
+    id: str
+    title: str
+    framework: Literal["numpy", "torch"]
+    model: Literal["net222", "linear", "quadratic"]
+    inputs: list[str]
+    targets: list[str]
+    weights: list[str]
+    lists: dict[str, Literal["inputs", "targets", "weights"]] = {}  # e.g. w = [w1..w8]
+    inject_as: Literal["float", "tensor"] = "float"  # inputs/targets with no student global to mimic
+    aliases: dict[str, list[str]] = {}
+    roles: dict[Literal["forward", "loss", "backward", "update"], Role]
+    checks: dict[str, CheckSpec]
+    given: Given
+    hidden: Hidden
+    training: Training
+    tasks: dict[str, Task]
+    default_task: str
+    detect: Detect
+    forbidden_modules: list[str] = []  # the policy check: modules the homework may not use
+    limits: Limits = Limits()
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Assignment:
+        unknown = set(self.checks) - set(CHECK_IDS)
+        if unknown:
+            raise ValueError(f"unknown check ids {sorted(unknown)}")
+        if self.default_task not in self.tasks:
+            raise ValueError(f"default_task {self.default_task!r} is not among the tasks")
+        if len(self.given.weights) != len(self.weights):
+            raise ValueError("given.weights must list one value per weight")
+        if len(self.given.inputs) != len(self.inputs) or len(self.given.targets) != len(self.targets):
+            raise ValueError("given inputs/targets do not match the declared names")
+        return self
+
+    @property
+    def max_score(self) -> float:
+        return sum(c.points for c in self.checks.values())
+
+    def role_names(self) -> set[str]:
+        return {name for role in self.roles.values() for name in role.names}
+
+
+def load_assignment(assignment_id: str) -> Assignment:
+    path = ASSIGNMENTS_DIR / f"{assignment_id}.toml"
+    if not path.is_file():
+        raise KeyError(f"unknown assignment {assignment_id!r}; known: {', '.join(assignment_ids())}")
+    with path.open("rb") as f:
+        return Assignment.model_validate(tomllib.load(f))
+
+
+def assignment_ids() -> list[str]:
+    return sorted(p.stem for p in ASSIGNMENTS_DIR.glob("*.toml"))
+
+
+def load_all() -> dict[str, Assignment]:
+    return {a: load_assignment(a) for a in assignment_ids()}
