@@ -53,6 +53,7 @@ class Pass:
     o: np.ndarray  # (o1, o2)
     loss: float
     grad: np.ndarray  # dE/dw1..dE/dw8
+    z: np.ndarray | None = None  # pre-activations (z_h1, z_h2, z_o1, z_o2)
 
 
 def evaluate(x: np.ndarray, y: np.ndarray, w: np.ndarray, act: str = "sigmoid", loss: str = "mse") -> Pass:
@@ -71,7 +72,7 @@ def evaluate(x: np.ndarray, y: np.ndarray, w: np.ndarray, act: str = "sigmoid", 
         delta_h[0] * x[0], delta_h[1] * x[0], delta_h[0] * x[1], delta_h[1] * x[1],
         delta_o[0] * h[0], delta_o[1] * h[0], delta_o[0] * h[1], delta_o[1] * h[1],
     ])
-    return Pass(h=h, o=o, loss=e, grad=grad)
+    return Pass(h=h, o=o, loss=e, grad=grad, z=np.concatenate([z_h, z_o]))
 
 
 def train(x: np.ndarray, y: np.ndarray, w: np.ndarray, step: float, rounds: int,

@@ -1,0 +1,66 @@
+"""One tolerant comparator; its mismatches name the quantity and show both numbers."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from .spec import Tolerance
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    name: str
+    expected: float
+    actual: float | None  # None: not a number at all
+    note: str = ""  # why `actual` is None, e.g. "a tensor of shape [2]"
+
+    def __str__(self) -> str:
+        if self.actual is None:
+            return f"{self.name}: expected {_fmt(self.expected)}, got {self.note or 'no number'}"
+        e, a = _distinct(self.expected, self.actual)
+        return f"{self.name}: expected {e}, got {a}"
+
+
+def _fmt(v: float, digits: int = 4) -> str:
+    return f"{v:.{digits}g}"
+
+
+def _distinct(e: float, a: float) -> tuple[str, str]:
+    """Enough significant digits for the two numbers to print differently."""
+    for digits in range(4, 11):
+        if _fmt(e, digits) != _fmt(a, digits):
+            return _fmt(e, digits), _fmt(a, digits)
+    return _fmt(e, 12), _fmt(a, 12)
+
+
+def close(expected: float, actual: float, tol: Tolerance) -> bool:
+    return math.isfinite(actual) and abs(actual - expected) <= tol.atol + tol.rtol * abs(expected)
+
+
+def scalar(value: Any) -> tuple[float | None, str]:
+    """One number out of an observed value ([0.5] or a description dict), or why not."""
+    if value is None:
+        return None, "nothing (None)"
+    if isinstance(value, dict):
+        shape = value.get("shape")
+        kind = value.get("type", "value")
+        return None, f"a {kind}" + (f" of shape {shape}" if shape is not None else "")
+    if isinstance(value, list) and len(value) == 1 and isinstance(value[0], (int, float)):
+        return float(value[0]), ""
+    if isinstance(value, list):
+        return None, f"{len(value)} numbers where one is expected"
+    return None, f"a {type(value).__name__}"
+
+
+def compare(expected: dict[str, float], actual: dict[str, Any], tol: Tolerance) -> list[Mismatch]:
+    """Mismatches for every expected name; `actual` holds observed values by the same names."""
+    out = []
+    for name, e in expected.items():
+        a, why = scalar(actual.get(name))
+        if a is None:
+            out.append(Mismatch(name, e, None, why if name in actual else "no value"))
+        elif not close(e, a, tol):
+            out.append(Mismatch(name, e, a))
+    return out

@@ -1,0 +1,51 @@
+"""Expected values for one case, named as the assignment files name them (`out_o1`, `d_w3`, …).
+
+The only bridge between `reference/` and the grader; it runs in the parent alone.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from reference import lecture, net222
+
+from .spec import Assignment, Task
+
+
+def expected(a: Assignment, task: Task, case: dict[str, float]) -> dict[str, float]:
+    w = np.array([case[n] for n in a.weights])
+    if a.model == "net222":
+        x = np.array([case[n] for n in a.inputs])
+        y = np.array([case[n] for n in a.targets])
+        p = net222.evaluate(x, y, w, task.activation, task.loss)
+        values = {"out_o1": p.o[0], "out_o2": p.o[1], "out_h1": p.h[0], "out_h2": p.h[1], "error": p.loss}
+        grad = p.grad
+    else:
+        x, y = case[a.inputs[0]], case[a.targets[0]]
+        values = {"y_pred": lecture.predict(a.model, w, x), "error": lecture.loss(a.model, w, x, y)}
+        grad = lecture.gradient(a.model, w, x, y)
+    values.update({f"d_{n}": g for n, g in zip(a.weights, grad)})
+    return {k: float(v) for k, v in values.items()}
+
+
+def trained(a: Assignment, task: Task, case: dict[str, float], start: list[float], step: float,
+            updates: int) -> list[float]:
+    """The weights after the reference's own run of `updates` steps from `start`."""
+    if a.model == "net222":
+        x = np.array([case[n] for n in a.inputs])
+        y = np.array([case[n] for n in a.targets])
+        _, w = net222.train(x, y, np.array(start), step, updates, task.activation, task.loss)
+    else:
+        w = lecture.train(a.model, np.array(start), a.given.data_x, a.given.data_y, step, updates)
+    return [float(v) for v in w]
+
+
+def well_conditioned(a: Assignment, task: Task, case: dict[str, float]) -> bool:
+    """A hidden case must not sit on a ReLU kink nor saturate the sigmoid to nothing."""
+    if a.model != "net222":
+        return True
+    x = np.array([case[n] for n in a.inputs])
+    y = np.array([case[n] for n in a.targets])
+    p = net222.evaluate(x, y, np.array([case[n] for n in a.weights]), task.activation, task.loss)
+    assert p.z is not None
+    return bool(np.all(np.abs(p.z) > 0.05) and np.all(np.abs(p.grad) > 1e-4))

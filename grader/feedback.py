@@ -1,0 +1,89 @@
+"""The feedback a student or instructor gets: pydantic models (the JSON contract) and a text report."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+CheckStatus = Literal["pass", "fail", "error", "skipped"]
+
+
+class HiddenTally(BaseModel):
+    """How many hidden randomized cases passed; their values are never shown."""
+
+    passed: int = Field(ge=0)
+    total: int = Field(ge=0)
+
+
+class CheckResult(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    status: CheckStatus
+    score: float = Field(ge=0)
+    max_score: float = Field(ge=0)
+    message: str
+    hints: list[str] = []
+    hidden: HiddenTally | None = None
+
+
+class Feedback(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    schema_version: Literal[1] = 1
+    submission: str
+    assignment: str | None
+    task: str | None
+    status: Literal["graded", "error"]
+    score: float = Field(ge=0)
+    max_score: float = Field(ge=0)
+    checks: list[CheckResult] = []
+    error: str | None = None  # the one-line reason when status is "error"
+    detected: str | None = None  # what was detected, and from what, when not given on the command line
+    notes: list[str] = []
+    seconds: float = 0.0
+
+    @property
+    def all_passed(self) -> bool:
+        return self.status == "graded" and all(c.status in ("pass", "skipped") for c in self.checks) \
+            and self.score >= self.max_score
+
+
+def error_feedback(submission: str, reason: str, assignment: str | None = None, task: str | None = None,
+                   max_score: float = 0.0, notes: list[str] | None = None) -> Feedback:
+    return Feedback(submission=submission, assignment=assignment, task=task, status="error", score=0,
+                    max_score=max_score, error=reason, notes=notes or [])
+
+
+_MARK = {"pass": "PASS", "fail": "FAIL", "error": "ERROR", "skipped": "SKIP"}
+
+
+def _points(v: float) -> str:
+    return f"{v:g}"
+
+
+def render_text(fb: Feedback) -> str:
+    """The terminal report: a heading, a table (check, status, points, message), hints, notes."""
+    lines = [f"{fb.submission}: {fb.assignment or '?'}" + (f" / task {fb.task}" if fb.task else "")]
+    if fb.detected:
+        lines.append(f"  detected: {fb.detected}")
+    if fb.status == "error":
+        lines.append(f"  could not be graded: {fb.error}")
+    if fb.checks:
+        width = max(len(c.id) for c in fb.checks)
+        lines.append("")
+        lines.append(f"  {'check':<{width}}  {'status':<6}  {'points':>9}  message")
+        for c in fb.checks:
+            points = f"{_points(c.score)}/{_points(c.max_score)}"
+            msg = c.message.splitlines() or [""]
+            lines.append(f"  {c.id:<{width}}  {_MARK[c.status]:<6}  {points:>9}  {msg[0]}")
+            pad = " " * (width + 23)
+            lines.extend(f"{pad}{m}" for m in msg[1:])
+            if c.status in ("fail", "error"):
+                lines.extend(f"{pad}hint: {h}" for h in c.hints)
+    for note in fb.notes:
+        lines.append(f"  note: {note}")
+    lines.append("")
+    lines.append(f"  score: {_points(fb.score)}/{_points(fb.max_score)}")
+    return "\n".join(lines)

@@ -1,0 +1,107 @@
+"""Grade one submission: load -> detect -> plan -> sandboxed runs -> checks -> feedback."""
+
+from __future__ import annotations
+
+import ast
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from . import plan, sandbox
+from .checks import Evidence, judge, lost
+from .detect import detect_assignment, detect_task, outline
+from .feedback import Feedback, error_feedback
+from .load import LoadError, load
+from .spec import Assignment, load_all
+
+
+class UsageError(Exception):
+    """A wrong --assignment or --task: the caller's mistake, not the submission's."""
+
+
+def choose(assignments: dict[str, Assignment], assignment_id: str | None, task_id: str | None,
+           tree: ast.Module, source: str) -> tuple[Assignment | None, str | None, list[str]]:
+    """The assignment and task, given or detected, with what was detected and why."""
+    detected: list[str] = []
+    if assignment_id is None:
+        assignment_id = detect_assignment(assignments, tree)
+        if assignment_id is None:
+            return None, None, []
+        defined = sorted(outline(tree).functions & assignments[assignment_id].role_names())
+        detected.append(f"assignment {assignment_id} (the file defines {', '.join(defined)})")
+    elif assignment_id not in assignments:
+        raise UsageError(f"unknown assignment {assignment_id!r}; choose one of {', '.join(assignments)}")
+    a = assignments[assignment_id]
+    if task_id is None:
+        task_id, why = detect_task(a, source, tree)
+        if len(a.tasks) > 1:
+            detected.append(f"task {task_id} ({why}; choose another with --task)")
+    elif task_id not in a.tasks:
+        raise UsageError(f"assignment {a.id} has no task {task_id!r}; choose one of {', '.join(a.tasks)}")
+    return a, task_id, detected
+
+
+def grade_file(path: Path, assignment_id: str | None = None, task_id: str | None = None,
+               seed: int | None = None) -> Feedback:
+    started = time.monotonic()
+    fb = _grade(path, assignment_id, task_id, seed)
+    return fb.model_copy(update={"seconds": round(time.monotonic() - started, 3)})
+
+
+def _grade(path: Path, assignment_id: str | None, task_id: str | None, seed: int | None) -> Feedback:
+    name = path.name
+    assignments = load_all()
+    try:
+        source = load(path)
+    except LoadError as e:
+        return error_feedback(name, str(e), assignment_id, task_id)
+    tree = ast.parse(source.text)
+    a, task_id, detected = choose(assignments, assignment_id, task_id, tree, source.text)
+    if a is None or task_id is None:
+        names = sorted({r.names[0] for x in assignments.values() for r in x.roles.values()})
+        return error_feedback(name, f"no function of any assignment's contract is defined (such as {', '.join(names)})",
+                              notes=source.notes)
+    task = a.tasks[task_id]
+    fail = dict(assignment=a.id, task=task_id, max_score=a.max_score, notes=source.notes)
+    o = outline(tree)
+    if not o.functions & a.role_names():
+        wanted = ", ".join(r.names[0] for r in a.roles.values())
+        return error_feedback(name, f"none of the {a.id} functions ({wanted}) is defined", **fail)
+    has_update = bool(o.functions & set(a.roles["update"].names)) if "update" in a.roles else False
+    cases = plan.cases(a, task, seed)
+    probes = plan.probes(a, task, cases, has_update)
+    main_run, probe_run = _run_both(a, source.text, name, probes)
+    frames = {f["id"]: f for f in probe_run.frames if f.get("kind") == "probe" and isinstance(f.get("id"), str)}
+    load_frame = next((f for f in probe_run.frames if f.get("kind") == "load"), None)
+    if load_frame is None:
+        return error_feedback(name, f"could not load the file: {lost(probe_run, a.limits.main_seconds)}", **fail)
+    notes = list(source.notes)
+    if load_frame.get("error"):
+        e = load_frame["error"]
+        where = f" at {source.where(int(e['where'].split()[1]))}" if str(e.get("where", "")).startswith("line ") else ""
+        if not load_frame.get("functions"):
+            return error_feedback(name, f"loading the file raised {e.get('type')}{where}: {e.get('message')}", **fail)
+        notes.append(f"loading the file raised {e.get('type')}{where}; graded the functions defined before it")
+    if not load_frame.get("functions"):
+        return error_feedback(name, f"none of the {a.id} functions could be found after loading the file", **fail)
+    ev = Evidence(a=a, task=task, cases=cases, outline=o, main_run=main_run, probe_run=probe_run,
+                  load=load_frame, main=next((f for f in main_run.frames if f.get("kind") == "main"), None),
+                  frames=frames, done=next((f for f in probe_run.frames if f.get("kind") == "done"), None))
+    checks = judge(ev)
+    return Feedback(submission=name, assignment=a.id, task=task_id, status="graded",
+                    score=round(sum(c.score for c in checks), 6), max_score=sum(c.max_score for c in checks),
+                    checks=checks, detected="; ".join(detected) or None, notes=notes)
+
+
+def _run_both(a: Assignment, source: str, name: str,
+              probes: list[dict[str, Any]]) -> tuple[sandbox.ChildRun, sandbox.ChildRun]:
+    """The student's `__main__` and the probes, in two fresh children side by side."""
+    lim = a.limits
+    cpu = int(lim.total_seconds)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        main = pool.submit(sandbox.run, plan.job(a, source, name, "main", []), lim.main_seconds + 10, cpu,
+                           lim.memory_mib)
+        probe = pool.submit(sandbox.run, plan.job(a, source, name, "probe", probes), lim.total_seconds, cpu,
+                            lim.memory_mib)
+        return main.result(), probe.result()

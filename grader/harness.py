@@ -1,0 +1,462 @@
+"""Runs inside the sandboxed child: exec the submission, call its functions, emit observations.
+
+Standalone on purpose: it imports nothing of the grader and never sees an expected value;
+numpy or torch are imported only for a submission of that framework. The job arrives as
+JSON on one inherited pipe, observations leave as JSON lines on another; the child's
+stdout and stderr belong to the submission and are never read as results.
+
+    python -I -X utf8 harness.py JOB_FD RESULT_FD
+"""
+
+from __future__ import annotations
+
+import builtins
+import inspect
+import json
+import math
+import os
+import signal
+import sys
+import traceback
+import types
+from typing import Any, Callable
+
+MAX_ITEMS = 32  # returned values kept per call
+MAX_NUMBERS = 64  # numbers kept per value
+_write = os.write  # bound before the submission can patch os
+_dumps = json.dumps
+
+
+class ProbeTimeout(BaseException):
+    """Raised by the interval timer; a BaseException so `except Exception` cannot swallow it."""
+
+
+class Emitter:
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+
+    def __call__(self, frame: dict[str, Any]) -> None:
+        data = (_dumps(frame, allow_nan=True, default=str) + "\n").encode("utf-8")
+        while data:
+            data = data[_write(self.fd, data):]
+
+
+def _on_alarm(signum: int, frame: Any) -> None:
+    raise ProbeTimeout()
+
+
+def limited(seconds: float, fn: Callable[[], Any]) -> Any:
+    signal.signal(signal.SIGALRM, _on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        return fn()
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+
+
+# ---------------------------------------------------------------- values
+
+
+def numbers(value: Any) -> list[float] | dict[str, Any]:
+    """A value as a flat list of floats, or a description of why it is not numeric."""
+    torch = sys.modules.get("torch")
+    try:
+        if torch is not None and isinstance(value, torch.Tensor):
+            info = {"shape": list(value.shape), "dtype": str(value.dtype).replace("torch.", "")}
+            if value.numel() > MAX_NUMBERS or value.is_complex():
+                return {"type": "tensor", **info}
+            return [float(v) for v in value.detach().reshape(-1).double().tolist()]
+        np = sys.modules.get("numpy")
+        if np is not None and isinstance(value, (np.ndarray, np.generic)):
+            arr = np.asarray(value)
+            if arr.dtype.kind not in "biuf" or arr.size > MAX_NUMBERS:
+                return {"type": "ndarray", "shape": list(arr.shape), "dtype": str(arr.dtype)}
+            return [float(v) for v in arr.astype(float).ravel().tolist()]
+        if isinstance(value, (bool, int, float)):
+            return [float(value)]
+        if isinstance(value, (list, tuple)) and len(value) <= MAX_NUMBERS:
+            flat: list[float] = []
+            for item in value:
+                got = numbers(item)
+                if isinstance(got, dict):
+                    return {"type": type(value).__name__}
+                flat.extend(got)
+            return flat[:MAX_NUMBERS]
+    except Exception as e:  # a hostile object whose conversion raises
+        return {"type": type(value).__name__, "error": _text(e)}
+    return {"type": type(value).__name__}
+
+
+def returned(value: Any) -> list[Any]:
+    """A function's return value as a list of outputs (a tuple or list is several)."""
+    if isinstance(value, (tuple, list)):
+        return [numbers(v) for v in list(value)[:MAX_ITEMS]]
+    return [numbers(value)]
+
+
+def _text(e: BaseException) -> str:
+    try:
+        return str(e)[:300]
+    except Exception:
+        return "(unprintable)"
+
+
+class Values:
+    """Builds the case's values in the shapes and types the submission itself uses."""
+
+    def __init__(self, job: dict[str, Any], module: dict[str, Any]) -> None:
+        self.framework = job["framework"]
+        self.names = job["names"]  # inputs / targets / weights -> [names]
+        self.lists = job["lists"]  # list name -> group
+        self.inject_as = job["inject_as"]
+        self.group_of = {n: g for g, ns in self.names.items() for n in ns}
+        self.protos = {n: module.get(n) for n in [*self.group_of, *self.lists]}
+        self.torch = sys.modules.get("torch") if self.framework == "torch" else None
+
+    def _like(self, proto: Any, v: float, group: str) -> Any:
+        torch = self.torch
+        if torch is not None:
+            if isinstance(proto, torch.Tensor) and proto.numel() == 1 and proto.is_floating_point():
+                t = torch.full(tuple(proto.shape), v, dtype=proto.dtype)
+            elif group == "weights" or (proto is None and self.inject_as == "tensor"):
+                t = torch.tensor([v], dtype=torch.float32)
+            else:
+                return float(v)
+            return t.requires_grad_() if group == "weights" else t
+        np = sys.modules.get("numpy")
+        if np is not None and isinstance(proto, np.ndarray) and proto.size == 1:
+            return np.full(proto.shape, v, dtype=proto.dtype if proto.dtype.kind == "f" else float)
+        return float(v)
+
+    def build(self, case: dict[str, float]) -> dict[str, Any]:
+        """Scalars by name plus the lists (x, y, w) holding the same objects."""
+        out = {n: self._like(self.protos.get(n), v, self.group_of.get(n, "")) for n, v in case.items()}
+        for list_name, group in self.lists.items():
+            members = self.names[group]
+            if all(m in out for m in members):
+                proto = self.protos.get(list_name)
+                if isinstance(proto, (list, tuple)) and proto and not _is_tensor(proto[0]) \
+                        and group != "weights":
+                    out[list_name] = [case[m] for m in members]  # the list style keeps floats
+                else:
+                    out[list_name] = [out[m] for m in members]
+        return out
+
+    def weight_objects(self, values: dict[str, Any]) -> list[Any]:
+        return [values[n] for n in self.names["weights"]]
+
+
+def _is_tensor(v: Any) -> bool:
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(v, torch.Tensor)
+
+
+# ---------------------------------------------------------------- binding
+
+
+class Binder:
+    """Finds each role's function and maps its parameters to the case's values by name."""
+
+    def __init__(self, job: dict[str, Any], module: dict[str, Any], names_read: set[str]) -> None:
+        self.module = module
+        self.roles = job["roles"]
+        self.aliases: dict[str, str] = {}
+        for canonical, alts in job["aliases"].items():
+            for alt in alts:
+                self.aliases[alt] = canonical
+        self.names_read = names_read
+
+    def function(self, role: str) -> tuple[str, Callable[..., Any]] | None:
+        for name in self.roles[role]["names"]:
+            fn = self.module.get(name)
+            if callable(fn) and not isinstance(fn, type):
+                return name, fn
+        return None
+
+    def inject(self, values: dict[str, Any]) -> None:
+        """Set the globals the submission's functions read, as its `__main__` would have."""
+        for name, v in values.items():
+            if name in self.names_read:
+                self.module[name] = v
+
+    def call(self, role: str, values: dict[str, Any]) -> tuple[Any, bool]:
+        """Call the role's function; also says whether the grader chose its step."""
+        found = self.function(role)
+        if found is None:
+            raise LookupError(f"no function named {' or '.join(self.roles[role]['names'])}")
+        name, fn = found
+        self.inject(values)
+        args, keys = self._arguments(name, fn, role, values)
+        step_names = {"step", *(a for a, c in self.aliases.items() if c == "step")}
+        reads = names_read_by(fn.__code__) if isinstance(fn, types.FunctionType) else set()
+        return fn(*args), "step" in keys or bool(step_names & reads)
+
+    def _arguments(self, name: str, fn: Callable[..., Any], role: str,
+                   values: dict[str, Any]) -> tuple[list[Any], list[str]]:
+        """Arguments by parameter name (or alias); by the contract's order when names are unknown."""
+        try:
+            params = list(inspect.signature(fn).parameters.values())
+        except (TypeError, ValueError):
+            params = []
+        positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        variadic = any(p.kind == p.VAR_POSITIONAL for p in params)
+        canonical = self.roles[role]["params"]
+        keys: list[str] = []
+        for p in positional:
+            key = p.name if p.name in values else self.aliases.get(p.name, p.name)
+            if key in values:
+                keys.append(key)
+            elif p.default is not p.empty:
+                break  # this one and the rest keep their defaults
+            else:
+                keys = []
+                break
+        else:
+            if not variadic:
+                return [values[k] for k in keys], keys
+        required = [p for p in positional if p.default is p.empty]
+        if (len(required) == len(canonical) or variadic) and all(c in values for c in canonical):
+            return [values[c] for c in canonical], list(canonical)
+        missing = [p.name for p in required if p.name not in values and self.aliases.get(p.name) not in values]
+        raise TypeError(f"cannot tell what to pass as {', '.join(missing) or 'its parameters'} "
+                        f"of {name}{inspect.signature(fn) if params else '()'}; "
+                        f"expected parameters like ({', '.join(canonical)})")
+
+
+def names_read_by(code: types.CodeType, *, inner_only: bool = False) -> set[str]:
+    """The global names a code object mentions (co_names), its nested functions' included."""
+    found: set[str] = set()
+    stack = [k for k in code.co_consts if isinstance(k, types.CodeType)] if inner_only else [code]
+    while stack:
+        c = stack.pop()
+        found.update(c.co_names)
+        stack.extend(k for k in c.co_consts if isinstance(k, types.CodeType))
+    return found
+
+
+# ---------------------------------------------------------------- the runs
+
+
+class Child:
+    def __init__(self, job: dict[str, Any], emit: Emitter) -> None:
+        self.job = job
+        self.emit = emit
+        self.code = compile(job["source"], job["filename"], "exec", dont_inherit=True)
+        self.backward_calls = 0
+        self.first_backward_weights: dict[str, Any] | None = None
+        self.module: dict[str, Any] = {}
+
+    def where(self, e: BaseException) -> str:
+        frames = [f for f in traceback.extract_tb(e.__traceback__) if f.filename == self.job["filename"]]
+        if not frames:
+            return ""
+        f = frames[-1]
+        return f"line {f.lineno}" + (f" in {f.name}" if f.name != "<module>" else "")
+
+    def error(self, e: BaseException) -> dict[str, Any]:
+        if isinstance(e, ProbeTimeout):
+            return {"type": "Timeout", "message": "took longer than the time limit", "where": ""}
+        if isinstance(e, SystemExit):
+            return {"type": "SystemExit", "message": f"sys.exit({e.code!r}) was called", "where": self.where(e)}
+        return {"type": type(e).__name__, "message": _text(e), "where": self.where(e)}
+
+    def prepare(self, name: str) -> None:
+        """A fresh module namespace; torch pre-imported and its backward() counted."""
+        os.environ.setdefault("MPLBACKEND", "Agg")
+        if self.job["framework"] == "torch":
+            import torch
+
+            torch.set_num_threads(1)
+            original = torch.Tensor.backward
+            child = self
+
+            def counted_backward(tensor: Any, *args: Any, **kwargs: Any) -> Any:
+                if child.backward_calls == 0:
+                    child.first_backward_weights = child.weights_now()
+                child.backward_calls += 1
+                return original(tensor, *args, **kwargs)
+
+            torch.Tensor.backward = counted_backward  # type: ignore[method-assign]
+        module = types.ModuleType(name)
+        module.__file__ = os.path.join(os.getcwd(), self.job["filename"])
+        module.__builtins__ = builtins  # type: ignore[attr-defined]
+        sys.modules[name] = module
+        self.module = module.__dict__
+        sys.argv = [self.job["filename"]]
+
+    def weights_now(self) -> dict[str, Any]:
+        """The submission's current weights by name, read from its globals (or its list `w`)."""
+        names = self.job["names"]["weights"]
+        found = {n: numbers(self.module[n]) for n in names if n in self.module}
+        if len(found) < len(names):
+            for list_name, group in self.job["lists"].items():
+                seq = self.module.get(list_name)
+                if group == "weights" and isinstance(seq, (list, tuple)) and len(seq) == len(names):
+                    found = {n: numbers(v) for n, v in zip(names, seq)}
+        return found
+
+    def execute(self, seconds: float) -> dict[str, Any] | None:
+        """Run the module body; the error, or None."""
+        try:
+            limited(seconds, lambda: exec(self.code, self.module))
+        except SystemExit as e:
+            if e.code not in (None, 0):
+                return self.error(e)
+        except BaseException as e:  # noqa: BLE001 - the submission may raise anything
+            return self.error(e)
+        return None
+
+    def forbidden_loaded(self) -> list[str]:
+        return sorted(m for m in self.job["forbidden_modules"] if m in sys.modules)
+
+    def step_global(self) -> float | None:
+        for name in self.job["step_names"]:
+            v = numbers(self.module.get(name)) if name in self.module else None
+            if isinstance(v, list) and len(v) == 1 and math.isfinite(v[0]):
+                return v[0]
+        return None
+
+    # -- main: the student's own program, once
+
+    def run_main(self) -> None:
+        self.prepare("__main__")
+        error = self.execute(self.job["limits"]["main_seconds"])
+        self.emit({"kind": "main", "error": error, "backward_calls": self.backward_calls,
+                   "initial": self.first_backward_weights, "final": self.weights_now(),
+                   "step": self.step_global(), "forbidden_loaded": self.forbidden_loaded()})
+
+    # -- probe: load as a module, then call its functions case by case
+
+    def run_probes(self) -> None:
+        self.prepare("submission")
+        error = self.execute(self.job["limits"]["main_seconds"])
+        initial = self.first_backward_weights or self.weights_now()
+        binder = Binder(self.job, self.module, names_read_by(self.code, inner_only=True))
+        functions = {role: found[0] for role in self.job["roles"] if (found := binder.function(role))}
+        self.emit({"kind": "load", "error": error, "functions": functions, "initial": initial,
+                   "step": self.step_global()})
+        values = Values(self.job, self.module)
+        for probe in self.job["probes"]:
+            case = dict(probe["case"])
+            if probe.get("own_weights"):
+                case.update({n: v[0] for n, v in initial.items() if isinstance(v, list) and len(v) == 1})
+            frame: dict[str, Any] = {"kind": "probe", "id": probe["id"], "case": case}
+            try:
+                frame.update(limited(self.job["limits"]["probe_seconds"],
+                                     lambda: PROBES[probe["kind"]](self, binder, values, case, probe)))
+            except BaseException as e:  # noqa: BLE001
+                frame["error"] = self.error(e)
+            self.emit(frame)
+        self.emit({"kind": "done", "forbidden_loaded": self.forbidden_loaded()})
+
+
+def probe_call(child: Child, binder: Binder, values: Values, case: dict[str, float],
+               probe: dict[str, Any]) -> dict[str, Any]:
+    result, _ = binder.call(probe["role"], values.build(case))
+    return {"returned": returned(result)}
+
+
+def probe_autograd(child: Child, binder: Binder, values: Values, case: dict[str, float],
+                   probe: dict[str, Any]) -> dict[str, Any]:
+    built = values.build(case)
+    loss, _ = binder.call(probe["role"], built)
+    out: dict[str, Any] = {"returned": returned(loss)}
+    if not _is_tensor(loss):
+        raise TypeError(f"the loss is a {type(loss).__name__}, not a tensor: backward() cannot run")
+    loss.backward()
+    out["grads"] = {n: None if w.grad is None else numbers(w.grad)
+                    for n, w in zip(values.names["weights"], values.weight_objects(built))}
+    return out
+
+
+def _new_weights(child: Child, values: Values, result: Any, before: list[Any]) -> list[Any]:
+    """What an update produced: the returned weights, else the globals it rebound or mutated."""
+    n = len(before)
+    if isinstance(result, (tuple, list)) and len(result) == n:
+        return list(result)
+    if isinstance(result, (tuple, list)) and len(result) == 1 and isinstance(result[0], (tuple, list)) \
+            and len(result[0]) == n:
+        return list(result[0])
+    names = values.names["weights"]
+    if all(name in child.module for name in names):
+        return [child.module[name] for name in names]
+    for list_name, group in values.lists.items():
+        seq = child.module.get(list_name)
+        if group == "weights" and isinstance(seq, (list, tuple)) and len(seq) == n:
+            return list(seq)
+    return before
+
+
+def probe_update(child: Child, binder: Binder, values: Values, case: dict[str, float],
+                 probe: dict[str, Any]) -> dict[str, Any]:
+    built = values.build(case)
+    grads = probe["grads"]
+    weights = values.weight_objects(built)
+    torch = values.torch
+    if torch is not None:
+        for w, g in zip(weights, grads):
+            w.grad = torch.full_like(w, g).detach()
+    else:
+        built.update({f"d_{n}": g for n, g in zip(values.names["weights"], grads)})
+    result, step_given = binder.call(probe["role"], built)
+    new = _new_weights(child, values, result, weights)
+    out: dict[str, Any] = {"weights": [numbers(w) for w in new], "step_given": step_given}
+    if torch is not None:
+        out["grads_after"] = [None if not _is_tensor(w) or w.grad is None else numbers(w.grad) for w in new]
+    return out
+
+
+def probe_train(child: Child, binder: Binder, values: Values, case: dict[str, float],
+                probe: dict[str, Any]) -> dict[str, Any]:
+    """Drive the student's own functions round after round, as its `__main__` would."""
+    names = values.names["weights"]
+    built = values.build(case)
+    rounds: list[dict[str, Any]] = []
+    torch = values.torch
+    for _ in range(probe["rounds"]):
+        weights = values.weight_objects(built)
+        record: dict[str, Any] = {"weights": [numbers(w) for w in weights]}
+        rounds.append(record)
+        if torch is not None:
+            loss, _ = binder.call("loss", built)
+            record["loss"] = numbers(loss)
+            loss.backward()
+            record["grads"] = [None if not _is_tensor(w) or w.grad is None else numbers(w.grad) for w in weights]
+        else:
+            outputs, _ = binder.call("forward", built)
+            outs = list(outputs) if isinstance(outputs, (tuple, list)) else [outputs]
+            record["loss"] = numbers(outs[-1]) if outs else None
+            built.update(zip(binder.roles["forward"]["outputs"], outs))
+            grads, _ = binder.call("backward", built)
+            grads = list(grads) if isinstance(grads, (tuple, list)) else [grads]
+            record["grads"] = [numbers(g) for g in grads]
+            built.update(zip(binder.roles["backward"]["outputs"], grads))
+        result, _ = binder.call("update", built)
+        new = _new_weights(child, values, result, weights)
+        built.update(zip(names, new))
+        for list_name, group in values.lists.items():
+            if group == "weights":
+                built[list_name] = new
+    return {"rounds": rounds, "final": [numbers(w) for w in values.weight_objects(built)]}
+
+
+PROBES: dict[str, Callable[..., dict[str, Any]]] = {
+    "call": probe_call, "autograd": probe_autograd, "update": probe_update, "train": probe_train,
+}
+
+
+def main() -> None:
+    job_fd, result_fd = int(sys.argv[1]), int(sys.argv[2])
+    with os.fdopen(job_fd, "rb") as f:
+        job = json.loads(f.read())
+    emit = Emitter(result_fd)
+    child = Child(job, emit)
+    os.chdir(job["scratch"])
+    if job["mode"] == "main":
+        child.run_main()
+    else:
+        child.run_probes()
+
+
+if __name__ == "__main__":
+    main()
