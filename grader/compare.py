@@ -28,11 +28,13 @@ def _fmt(v: float, digits: int = 4) -> str:
 
 
 def _distinct(e: float, a: float) -> tuple[str, str]:
-    """Enough significant digits for the two numbers to print differently."""
-    for digits in range(4, 11):
-        if _fmt(e, digits) != _fmt(a, digits):
-            return _fmt(e, digits), _fmt(a, digits)
-    return _fmt(e, 12), _fmt(a, 12)
+    """Enough significant digits for the two numbers to print differently (0.12346 vs 0.12350)."""
+    digits = next((d for d in range(4, 12) if f"{e:#.{d}g}" != f"{a:#.{d}g}"), 12)
+    es, as_ = f"{e:#.{digits}g}", f"{a:#.{digits}g}"
+    if "e" in es or "e" in as_:
+        return es, as_
+    common = min(len(es) - len(es.rstrip("0")), len(as_) - len(as_.rstrip("0")))
+    return es[: len(es) - common].rstrip("."), as_[: len(as_) - common].rstrip(".")
 
 
 def close(expected: float, actual: float, tol: Tolerance) -> bool:

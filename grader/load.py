@@ -53,7 +53,7 @@ def load(path: Path) -> Source:
     else:
         raise LoadError(f"{path.name} is not a .py or .ipynb file")
     if not source.text.strip():
-        raise LoadError(f"{path.name} has no code" + (" cells" if source.cells else ""))
+        raise LoadError(f"{path.name} has no code" + (" cells" if suffix == ".ipynb" else ""))
     _syntax_check(source)
     return source
 
@@ -62,16 +62,15 @@ def _python(raw: bytes, name: str) -> Source:
     notes: list[str] = []
     declared = next((m.group(1).decode("ascii", "replace") for line in raw.splitlines()[:2]
                      if (m := _CODING.match(line))), None)
-    attempts = ([declared] if declared else []) + ["utf-8-sig", "gbk"]
-    for encoding in dict.fromkeys(attempts):
+    # valid UTF-8 is almost never GBK by accident, while UTF-8 bytes often decode as GBK
+    # mojibake: so UTF-8 first, whatever a (stale) coding line says
+    for encoding in dict.fromkeys(["utf-8-sig", *([declared] if declared else []), "gbk"]):
         try:
             text = raw.decode(encoding)
         except (UnicodeDecodeError, LookupError):
-            if encoding == declared:
-                notes.append(f"the file says `coding={declared}` but is not {declared}; read it another way")
             continue
-        if encoding == "gbk" and declared != "gbk":
-            notes.append("the file is not UTF-8; read it as GBK (save as UTF-8 to be safe)")
+        if encoding == "gbk" and (declared or "").lower() not in ("gbk", "cp936", "gb2312", "gb18030"):
+            notes.append("the file is not UTF-8; read it as GBK (save it as UTF-8 to be safe)")
         return Source(text=text, filename=name, notes=notes)
     raise LoadError(f"{name} is neither UTF-8 nor GBK text")
 

@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+SUBMISSIONS = Path(__file__).parent / "submissions"
+EXAMPLES = Path(__file__).parent.parent / "examples"
+
+
+@pytest.fixture
+def write(tmp_path: Path):
+    """Write bytes or text to a file in a temporary folder and return its path."""
+
+    def _write(name: str, content: str | bytes) -> Path:
+        p = tmp_path / name
+        p.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
+        return p
+
+    return _write

@@ -1,0 +1,69 @@
+"""The command line contract (SPEC §3): options, report, JSON, exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from grader.feedback import Feedback
+
+from .conftest import EXAMPLES
+
+
+def grade(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "COLUMNS": "200"}
+    return subprocess.run([sys.executable, "-m", "grader", *map(str, args)], capture_output=True, text=True,
+                          env=env, cwd=cwd, timeout=300)
+
+
+def test_help_explains_every_option():
+    out = grade("--help").stdout
+    for option in ("--assignment", "--task", "--json", "--seed"):
+        assert option in out
+    assert "bp-numpy" in out and "'-' prints only the JSON" in out
+
+
+def test_report_and_exit_1_on_the_seed_program():
+    r = grade(EXAMPLES / "hw2_numpy.py")
+    assert r.returncode == 1, r.stderr
+    assert "detected: assignment bp-numpy" in r.stdout
+    assert "gradients  FAIL" in r.stdout and "d_w1: expected -0.008421" in r.stdout
+    assert "score: 8.5/10" in r.stdout
+
+
+def test_json_dash_prints_only_valid_feedback(tmp_path: Path):
+    r = grade(EXAMPLES / "hw2_numpy.py", "--json", "-")
+    fb = Feedback.model_validate_json(r.stdout)
+    assert fb.status == "graded" and fb.assignment == "bp-numpy" and fb.max_score == 10
+    assert {c.id for c in fb.checks} == {"runs", "forward", "loss", "gradients", "update", "training", "policy"}
+    data = json.loads(r.stdout)
+    assert data["schema_version"] == 1 and data["checks"][3]["hidden"] == {"passed": 0, "total": 3}
+
+
+def test_json_file_and_report_together(tmp_path: Path):
+    out = tmp_path / "fb.json"
+    r = grade(EXAMPLES / "hw2_numpy.py", "--json", out)
+    assert "score: 8.5/10" in r.stdout
+    assert Feedback.model_validate_json(out.read_text()).score == 8.5
+
+
+def test_could_not_be_graded_exits_2_with_a_json_verdict(tmp_path: Path):
+    bad = tmp_path / "hw.py"
+    bad.write_text("def forward_propagate(x1, x2)\n    return x1\n")
+    r = grade(bad, "--json", "-")
+    assert r.returncode == 2
+    fb = Feedback.model_validate_json(r.stdout)
+    assert fb.status == "error" and fb.error == "syntax error at line 1: expected ':'"
+
+
+def test_usage_errors_exit_2_with_one_line(tmp_path: Path):
+    r = grade(EXAMPLES / "hw2_numpy.py", "--assignment", "bp-nope")
+    assert r.returncode == 2 and "unknown assignment 'bp-nope'" in r.stderr
+    assert "Traceback" not in r.stderr
+    r = grade(EXAMPLES / "hw2_numpy.py", "--assignment", "bp-numpy", "--task", "relu")
+    assert r.returncode == 2 and "has no task 'relu'" in r.stderr
+    r = grade(tmp_path / "missing.py")
+    assert r.returncode == 2 and "does not exist" in r.stderr
