@@ -17,6 +17,7 @@ from .compare import Mismatch, compare, scalar
 from .detect import Outline
 from .expected import expected, trained
 from .feedback import CheckResult, HiddenTally
+from .load import Source
 from .plan import Case
 from .sandbox import ChildRun
 from .spec import Assignment, Task, Tolerance
@@ -38,6 +39,7 @@ class Evidence:
     main: dict[str, Any] | None
     frames: dict[str, dict[str, Any]]
     done: dict[str, Any] | None
+    source: Source
     results: dict[str, CheckResult] = field(default_factory=dict)
     steps: dict[int, float] = field(default_factory=dict)  # the step each case's update really took
 
@@ -62,8 +64,8 @@ def lost(run: ChildRun, limit: float) -> str:
         return f"your program did not finish within the time limit ({limit:g} s)"
     if run.ended == "result flood":
         return "your program sent the grader far too much data"
-    if run.ended.startswith("killed by SIGKILL"):
-        return "your program was killed (it used too much memory or time)"
+    if run.ended in ("killed by SIGKILL", "killed by SIGXCPU"):
+        return "your program was stopped: it used more memory or CPU time than the grader allows"
     if run.ended.startswith("killed by"):
         return f"your program was {run.ended}"
     if run.ended.startswith("exit code") or run.ended == "ok":
@@ -75,8 +77,7 @@ def raised(ev: Evidence, role: str, error: dict[str, Any]) -> str:
     fn = ev.functions.get(role, role)
     if error.get("type") == "Timeout":
         return f"{fn} did not return within {ev.a.limits.probe_seconds:g} s"
-    where = f" at {error['where']}" if error.get("where") else ""
-    return f"{fn} raised {error.get('type', 'an error')}{where}: {error.get('message', '')}".rstrip(": ")
+    return f"{fn} raised {error.get('type', 'an error')}{ev.source.at(error.get('where'))}: {error.get('message', '')}".rstrip(": ")
 
 
 def case_values(ev: Evidence, case: Case, frame: dict[str, Any]) -> dict[str, float] | None:
@@ -164,7 +165,7 @@ def summarize(ev: Evidence, check: str, verdicts: list[CaseVerdict], score: floa
         bad = next(v for v in verdicts if not v.ok)
         message = (f"right on the given case but wrong on {t.total - t.passed} of {t.total} hidden cases "
                    f"(other inputs and weights): compute from the parameters and globals, not fixed numbers")
-        if bad.problem:
+        if bad.errored:  # a numeric problem of a hidden case would show its values
             message += f" ({bad.problem})"
     return CheckResult(id=check, status=status, score=score or 0.0, max_score=points, message=message,
                        hints=ev.hint(check), hidden=t)
@@ -199,8 +200,7 @@ def check_runs(ev: Evidence) -> CheckResult:
         elif e.get("type") == "EOFError":
             message = "your program calls input(): the grader has no keyboard, so it cannot answer"
         else:
-            where = f" at {e['where']}" if e.get("where") else ""
-            message = f"your program raised {e.get('type')}{where}: {e.get('message', '')}"
+            message = f"your program raised {e.get('type')}{ev.source.at(e.get('where'))}: {e.get('message', '')}"
         return CheckResult(id="runs", status="error", score=0, max_score=points, hints=hints, message=message)
     return CheckResult(id="runs", status="pass", score=points, max_score=points,
                        message="your program runs to the end without an error")
@@ -239,11 +239,7 @@ def check_loss(ev: Evidence) -> CheckResult:
         got, problem = outputs(ev, role, frame)
         return {"error": exp["error"]}, got, problem
 
-    verdicts = per_case(ev, "loss", role, probe, observe)
-    result = summarize(ev, "loss", verdicts)
-    if result.status != "pass" and ev.a.model == "net222" and ev.task.activation == "sigmoid":
-        result.hints.append("The loss cannot reach 0 here: y2 = -0.07 lies outside sigmoid's range (0, 1).")
-    return result
+    return summarize(ev, "loss", per_case(ev, "loss", role, probe, observe))
 
 
 def check_gradients(ev: Evidence) -> CheckResult:
@@ -326,6 +322,8 @@ def check_update(ev: Evidence) -> CheckResult:
 
 def check_training(ev: Evidence) -> CheckResult:
     if "update" not in ev.functions:
+        if "update" in ev.a.roles and ev.a.roles["update"].required:
+            return skipped(ev, "training", "update")
         return _training_from_main(ev)
     gates = {k: ev.results[k].status == "pass" for k in ("loss", "gradients", "update") if k in ev.results}
     points, _ = ev.spec("training")
@@ -412,6 +410,17 @@ def check_policy(ev: Evidence) -> CheckResult:
                            message=f"uses {', '.join(used)} ({how}): this homework derives gradients by hand")
     return CheckResult(id="policy", status="pass", score=points, max_score=points,
                        message="numpy only: no autograd library used")
+
+
+def insights(a: Assignment, task: Task) -> list[str]:
+    """What the numbers of this task teach whatever the verdict (the seeds ask these questions)."""
+    out = []
+    if a.model == "net222" and task.activation == "sigmoid":
+        outside = [f"{n} = {v:g}" for n, v in zip(a.targets, a.given.targets) if not 0 < v < 1]
+        if outside:
+            out.append(f"why the loss never reaches 0: {', '.join(outside)} lies outside sigmoid's range (0, 1), "
+                       "so that output can only approach it")
+    return out
 
 
 CHECKS: dict[str, Callable[[Evidence], CheckResult]] = {

@@ -29,7 +29,9 @@ def _fmt(v: float, digits: int = 4) -> str:
 
 def _distinct(e: float, a: float) -> tuple[str, str]:
     """Enough significant digits for the two numbers to print differently (0.12346 vs 0.12350)."""
-    digits = next((d for d in range(4, 12) if f"{e:#.{d}g}" != f"{a:#.{d}g}"), 12)
+    if _fmt(e) != _fmt(a):
+        return _fmt(e), _fmt(a)
+    digits = next((d for d in range(5, 12) if f"{e:#.{d}g}" != f"{a:#.{d}g}"), 12)
     es, as_ = f"{e:#.{digits}g}", f"{a:#.{digits}g}"
     if "e" in es or "e" in as_:
         return es, as_

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from . import plan, sandbox
-from .checks import Evidence, judge, lost
+from .checks import Evidence, insights, judge, lost
 from .detect import detect_assignment, detect_task, outline
 from .feedback import Feedback, error_feedback
 from .load import LoadError, load
@@ -79,19 +79,21 @@ def _grade(path: Path, assignment_id: str | None, task_id: str | None, seed: int
     notes = list(source.notes)
     if load_frame.get("error"):
         e = load_frame["error"]
-        where = f" at {source.where(int(e['where'].split()[1]))}" if str(e.get("where", "")).startswith("line ") else ""
+        what = ("calls sys.exit() or os._exit()" if e.get("type") == "SystemExit"
+                else f"raised {e.get('type')}: {e.get('message')}") + source.at(e.get("where"))
         if not load_frame.get("functions"):
-            return error_feedback(name, f"loading the file raised {e.get('type')}{where}: {e.get('message')}", **fail)
-        notes.append(f"loading the file raised {e.get('type')}{where}; graded the functions defined before it")
+            return error_feedback(name, f"loading the file {what}", **fail)
+        notes.append(f"loading the file {what}; only the functions defined before that were graded")
     if not load_frame.get("functions"):
         return error_feedback(name, f"none of the {a.id} functions could be found after loading the file", **fail)
     ev = Evidence(a=a, task=task, cases=cases, outline=o, main_run=main_run, probe_run=probe_run,
                   load=load_frame, main=next((f for f in main_run.frames if f.get("kind") == "main"), None),
-                  frames=frames, done=next((f for f in probe_run.frames if f.get("kind") == "done"), None))
+                  frames=frames, done=next((f for f in probe_run.frames if f.get("kind") == "done"), None),
+                  source=source)
     checks = judge(ev)
     return Feedback(submission=name, assignment=a.id, task=task_id, status="graded",
                     score=round(sum(c.score for c in checks), 6), max_score=sum(c.max_score for c in checks),
-                    checks=checks, detected="; ".join(detected) or None, notes=notes)
+                    checks=checks, detected="; ".join(detected) or None, notes=notes + insights(a, task))
 
 
 def _run_both(a: Assignment, source: str, name: str,

@@ -37,6 +37,13 @@ class Source:
                 return f"cell {cell}, line {line - first + 1}"
         return f"line {line}"
 
+    def at(self, where: object) -> str:
+        """A child's `line 12 in f` as ` at line 12 in f` (` at cell 3, line 2 in f`); '' if unknown."""
+        words = str(where or "").split(maxsplit=2)
+        if len(words) >= 2 and words[0] == "line" and words[1].isdigit():
+            return " at " + self.where(int(words[1])) + (f" {words[2]}" if len(words) > 2 else "")
+        return f" at {where}" if where else ""
+
 
 def load(path: Path) -> Source:
     try:

@@ -1,0 +1,83 @@
+"""Every fixture submission in tests/submissions gets the verdict written in verdicts.toml.
+
+The fixtures are written the way the seeds write: module globals read inside
+functions, `loss_fuction`, GBK, notebooks with magics, inline training loops; each
+typical bug has its own file, and bad input must come back as `status: error`.
+"""
+
+from __future__ import annotations
+
+import ast
+import tomllib
+from functools import cache
+
+import pytest
+
+from grader.detect import detect_assignment
+from grader.expected import expected
+from grader.feedback import Feedback
+from grader.grade import grade_file
+from grader.load import load
+from grader.plan import cases
+from grader.spec import load_all
+
+from .conftest import SUBMISSIONS
+
+VERDICTS = tomllib.loads((SUBMISSIONS / "verdicts.toml").read_text(encoding="utf-8"))
+GRADED = sorted(k for k, v in VERDICTS.items() if v["status"] == "graded")
+
+
+@cache
+def graded(name: str) -> Feedback:
+    v = VERDICTS[name]
+    return grade_file(SUBMISSIONS / name, v.get("assignment"), v.get("task"))
+
+
+def test_every_fixture_has_a_verdict():
+    files = {str(p.relative_to(SUBMISSIONS)) for p in SUBMISSIONS.rglob("*") if p.suffix in (".py", ".ipynb")}
+    assert files == set(VERDICTS)
+
+
+@pytest.mark.parametrize("name", sorted(VERDICTS))
+def test_verdict(name: str):
+    v = VERDICTS[name]
+    fb = graded(name)
+    Feedback.model_validate_json(fb.model_dump_json())
+    assert fb.status == v["status"], fb.error
+    if fb.status == "error":
+        assert fb.error and "\n" not in fb.error and "Traceback" not in fb.error
+        assert v["error_contains"] in fb.error
+        return
+    by_status: dict[str, set[str]] = {}
+    for c in fb.checks:
+        by_status.setdefault(c.status, set()).add(c.id)
+    report = "\n".join(f"{c.id}: {c.status} {c.message}" for c in fb.checks)
+    for status, key in (("pass", "passed"), ("fail", "failed"), ("skipped", "skipped"), ("error", "errored")):
+        assert by_status.get(status, set()) == set(v.get(key, [])), report
+    for check_id, fragments in v.get("message_contains", {}).items():
+        message = next(c.message for c in fb.checks if c.id == check_id)
+        for fragment in fragments:
+            assert fragment in message, message
+    if not v.get("failed") and not v.get("errored"):
+        assert fb.score == fb.max_score > 0, report  # a correct submission loses nothing, whatever its style
+
+
+@pytest.mark.parametrize("name", GRADED)
+def test_assignment_is_detected(name: str):
+    tree = ast.parse(load(SUBMISSIONS / name).text)
+    assert detect_assignment(load_all(), tree) == VERDICTS[name]["assignment"]
+
+
+def test_hidden_values_never_reach_a_message():
+    """A student sees how many hidden cases passed, never their inputs or expected numbers."""
+    for name in GRADED:
+        fb = graded(name)
+        a = load_all()[fb.assignment]
+        task = a.tasks[fb.task]
+        secret = set()
+        for case in cases(a, task)[1:]:
+            for value in [*case.values.values(), *expected(a, task, case.values).values()]:
+                secret.update({f"{value:.4g}", f"{value:#.5g}"})
+        text = " ".join([c.message for c in fb.checks] + [h for c in fb.checks for h in c.hints] + fb.notes)
+        shown = {word.strip(";,()") for word in text.split()}
+        assert not shown & secret, (name, shown & secret)
