@@ -164,7 +164,8 @@ def summarize(ev: Evidence, check: str, verdicts: list[CaseVerdict], score: floa
     else:
         bad = next(v for v in verdicts if not v.ok)
         message = (f"right on the given case but wrong on {t.total - t.passed} of {t.total} hidden cases "
-                   f"(other inputs and weights): compute from the parameters and globals, not fixed numbers")
+                   f"(other inputs and weights): a formula that only fits the given numbers, or numbers "
+                   f"fixed in the code instead of computed from the parameters and globals?")
         if bad.errored:  # a numeric problem of a hidden case would show its values
             message += f" ({bad.problem})"
     return CheckResult(id=check, status=status, score=score or 0.0, max_score=points, message=message,

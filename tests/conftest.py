@@ -5,7 +5,6 @@ from pathlib import Path
 import pytest
 
 SUBMISSIONS = Path(__file__).parent / "submissions"
-EXAMPLES = Path(__file__).parent.parent / "examples"
 
 
 @pytest.fixture

@@ -10,7 +10,9 @@ from pathlib import Path
 
 from grader.feedback import Feedback
 
-from .conftest import EXAMPLES
+from .conftest import SUBMISSIONS
+
+SEED000 = SUBMISSIONS / "bp-numpy" / "seed000_hidden_delta.py"
 
 
 def grade(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -27,7 +29,7 @@ def test_help_explains_every_option():
 
 
 def test_report_and_exit_1_on_the_seed_program():
-    r = grade(EXAMPLES / "hw2_numpy.py")
+    r = grade(SEED000)
     assert r.returncode == 1, r.stderr
     assert "detected: assignment bp-numpy" in r.stdout
     assert "gradients  FAIL" in r.stdout and "d_w1: expected -0.008421" in r.stdout
@@ -35,7 +37,7 @@ def test_report_and_exit_1_on_the_seed_program():
 
 
 def test_json_dash_prints_only_valid_feedback(tmp_path: Path):
-    r = grade(EXAMPLES / "hw2_numpy.py", "--json", "-")
+    r = grade(SEED000, "--json", "-")
     fb = Feedback.model_validate_json(r.stdout)
     assert fb.status == "graded" and fb.assignment == "bp-numpy" and fb.max_score == 10
     assert {c.id for c in fb.checks} == {"runs", "forward", "loss", "gradients", "update", "training", "policy"}
@@ -45,7 +47,7 @@ def test_json_dash_prints_only_valid_feedback(tmp_path: Path):
 
 def test_json_file_and_report_together(tmp_path: Path):
     out = tmp_path / "fb.json"
-    r = grade(EXAMPLES / "hw2_numpy.py", "--json", out)
+    r = grade(SEED000, "--json", out)
     assert "score: 8.5/10" in r.stdout
     assert Feedback.model_validate_json(out.read_text()).score == 8.5
 
@@ -60,10 +62,10 @@ def test_could_not_be_graded_exits_2_with_a_json_verdict(tmp_path: Path):
 
 
 def test_usage_errors_exit_2_with_one_line(tmp_path: Path):
-    r = grade(EXAMPLES / "hw2_numpy.py", "--assignment", "bp-nope")
+    r = grade(SEED000, "--assignment", "bp-nope")
     assert r.returncode == 2 and "unknown assignment 'bp-nope'" in r.stderr
     assert "Traceback" not in r.stderr
-    r = grade(EXAMPLES / "hw2_numpy.py", "--assignment", "bp-numpy", "--task", "relu")
+    r = grade(SEED000, "--assignment", "bp-numpy", "--task", "relu")
     assert r.returncode == 2 and "has no task 'relu'" in r.stderr
     r = grade(tmp_path / "missing.py")
     assert r.returncode == 2 and "does not exist" in r.stderr

@@ -13,7 +13,7 @@ from functools import cache
 
 import pytest
 
-from grader.detect import detect_assignment
+from grader.detect import detect_assignment, detect_task
 from grader.expected import expected
 from grader.feedback import Feedback
 from grader.grade import grade_file
@@ -63,9 +63,12 @@ def test_verdict(name: str):
 
 
 @pytest.mark.parametrize("name", GRADED)
-def test_assignment_is_detected(name: str):
-    tree = ast.parse(load(SUBMISSIONS / name).text)
-    assert detect_assignment(load_all(), tree) == VERDICTS[name]["assignment"]
+def test_assignment_and_task_are_detected(name: str):
+    source = load(SUBMISSIONS / name).text
+    tree = ast.parse(source)
+    v = VERDICTS[name]
+    assert detect_assignment(load_all(), tree) == v["assignment"]
+    assert detect_task(load_all()[v["assignment"]], source, tree)[0] == v["task"]
 
 
 def test_hidden_values_never_reach_a_message():
