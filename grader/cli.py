@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Optional
@@ -9,7 +10,8 @@ from typing import Optional
 import typer
 
 from .feedback import Feedback, render_text
-from .grade import UsageError, grade_file
+from . import batch
+from .grade import UsageError, choose_ids, grade_file
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Grade backpropagation homework (.py or .ipynb) in a sandbox.")
@@ -35,14 +37,25 @@ def grade(
         None, "--json", help="Also write the feedback JSON to this file; '-' prints only the JSON on stdout."),
     seed: Optional[int] = typer.Option(
         None, "--seed", help="Seed for the hidden randomized cases (instructors: keep yours private)."),
+    out: Optional[Path] = typer.Option(
+        None, "--out", "-o", help="Folder mode: where to write <stem>.json per submission, grades.csv and summary.json."),
+    jobs: int = typer.Option(
+        os.cpu_count() or 1, "--jobs", "-j", min=1, help="Folder mode: submissions graded at the same time."),
+    force: bool = typer.Option(
+        False, "--force", help="Folder mode: regrade even submissions whose JSON is newer than the file."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Folder mode: no progress line, only the summary."),
 ) -> None:
-    """Grade PATH and print a report; exit 0 if every check passed, 1 if any failed, 2 if it could not be graded."""
+    """Grade PATH (a file, or a folder with --out) and print a report.
+
+    Exit 0 if every check passed, 1 if any failed, 2 if it could not be graded (or a usage error).
+    A folder exits 0 once every submission has its verdict written.
+    """
     if not path.exists():
         typer.echo(f"grade: {path} does not exist", err=True)
         raise typer.Exit(2)
     if path.is_dir():
-        typer.echo(f"grade: {path} is a folder; batch grading needs --assignment and --out", err=True)
-        raise typer.Exit(2)
+        _grade_folder(path, out, assignment, task, jobs, force, quiet, seed)
+        return
     try:
         fb = grade_file(path, assignment, task, seed)
     except UsageError as e:
@@ -53,6 +66,30 @@ def grade(
     if json_out != "-":
         typer.echo(render_text(fb))
     raise typer.Exit(0 if fb.all_passed else 2 if fb.status == "error" else 1)
+
+
+def _grade_folder(folder: Path, out: Path | None, assignment: str | None, task: str | None, jobs: int,
+                  force: bool, quiet: bool, seed: int | None) -> None:
+    if out is None:
+        typer.echo(f"grade: {folder} is a folder: say where the results go with --out DIR", err=True)
+        raise typer.Exit(2)
+    try:
+        choose_ids(assignment, task)
+    except UsageError as e:
+        typer.echo(f"grade: {e}", err=True)
+        raise typer.Exit(2) from None
+    show = not quiet and sys.stderr.isatty()
+
+    def progress(done: int, total: int) -> None:
+        if show:
+            sys.stderr.write(f"\rgraded {done}/{total}")
+            sys.stderr.flush()
+
+    results = batch.grade_folder(folder, out, assignment, task, jobs, force, seed, progress)
+    if show:
+        sys.stderr.write("\n")
+    typer.echo(batch.render_summary(batch.summary(results)))
+    typer.echo(f"results in {out}/ (grades.csv, summary.json, one JSON per submission)")
 
 
 def main() -> None:

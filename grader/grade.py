@@ -20,9 +20,20 @@ class UsageError(Exception):
     """A wrong --assignment or --task: the caller's mistake, not the submission's."""
 
 
+def choose_ids(assignment_id: str | None, task_id: str | None) -> None:
+    """Reject an unknown --assignment or --task before any grading starts."""
+    assignments = load_all()
+    if assignment_id is not None and assignment_id not in assignments:
+        raise UsageError(f"unknown assignment {assignment_id!r}; choose one of {', '.join(assignments)}")
+    if assignment_id is not None and task_id is not None and task_id not in assignments[assignment_id].tasks:
+        raise UsageError(f"assignment {assignment_id} has no task {task_id!r}; "
+                         f"choose one of {', '.join(assignments[assignment_id].tasks)}")
+
+
 def choose(assignments: dict[str, Assignment], assignment_id: str | None, task_id: str | None,
            tree: ast.Module, source: str) -> tuple[Assignment | None, str | None, list[str]]:
     """The assignment and task, given or detected, with what was detected and why."""
+    choose_ids(assignment_id, task_id)
     detected: list[str] = []
     if assignment_id is None:
         assignment_id = detect_assignment(assignments, tree)
@@ -30,14 +41,12 @@ def choose(assignments: dict[str, Assignment], assignment_id: str | None, task_i
             return None, None, []
         defined = sorted(outline(tree).functions & assignments[assignment_id].role_names())
         detected.append(f"assignment {assignment_id} (the file defines {', '.join(defined)})")
-    elif assignment_id not in assignments:
-        raise UsageError(f"unknown assignment {assignment_id!r}; choose one of {', '.join(assignments)}")
     a = assignments[assignment_id]
     if task_id is None:
         task_id, why = detect_task(a, source, tree)
         if len(a.tasks) > 1:
             detected.append(f"task {task_id} ({why}; choose another with --task)")
-    elif task_id not in a.tasks:
+    elif task_id not in a.tasks:  # a task given without its assignment, which was detected
         raise UsageError(f"assignment {a.id} has no task {task_id!r}; choose one of {', '.join(a.tasks)}")
     return a, task_id, detected
 

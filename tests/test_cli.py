@@ -69,3 +69,13 @@ def test_usage_errors_exit_2_with_one_line(tmp_path: Path):
     assert r.returncode == 2 and "has no task 'relu'" in r.stderr
     r = grade(tmp_path / "missing.py")
     assert r.returncode == 2 and "does not exist" in r.stderr
+
+
+def test_folder_mode(tmp_path: Path):
+    r = grade(SUBMISSIONS / "linear")
+    assert r.returncode == 2 and "--out DIR" in r.stderr
+    r = grade(SUBMISSIONS / "linear", "--assignment", "linear", "--out", tmp_path / "out", "--quiet")
+    assert r.returncode == 0, r.stderr
+    assert "2 submissions: 2 graded" in r.stdout and "training: after 300 updates" in r.stdout
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "forgot_zero_grad.json", "grades.csv", "seed003_linear.json", "summary.json"]

@@ -1,0 +1,166 @@
+"""Grade a folder of submissions: one JSON per submission, a gradebook CSV and a summary.
+
+Each submission is graded exactly as `grade FILE` would grade it (its own children, its own
+limits); one that breaks the grader still gets an `error` verdict, and every file is written
+atomically, so an interrupted batch leaves only whole files and a rerun resumes.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import statistics
+import tempfile
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from .feedback import Feedback, error_feedback
+from .grade import grade_file
+from .spec import CHECK_IDS
+
+SUFFIXES = (".py", ".ipynb")
+
+
+@dataclass(frozen=True)
+class Submission:
+    key: str  # the stem of its JSON file: unique within the batch
+    path: Path
+    name: str  # its path inside the folder, as the feedback names it
+
+
+def discover(folder: Path) -> list[Submission]:
+    """Every .py/.ipynb in the folder or in one sub-folder per student; clashing names made unique."""
+    paths = sorted(p for p in folder.rglob("*") if p.suffix.lower() in SUFFIXES and p.is_file()
+                   and not any(part.startswith(".") or part == "__pycache__" for part in p.relative_to(folder).parts))
+    out: list[Submission] = []
+    taken: set[str] = set()
+    for p in paths:
+        rel = p.relative_to(folder).with_suffix("")
+        key = "__".join(rel.parts)
+        if key in taken:
+            key = f"{key}-{p.suffix.lstrip('.').lower()}"
+        taken.add(key)
+        out.append(Submission(key, p, p.relative_to(folder).as_posix()))
+    return out
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write beside the target and rename over it: a crash leaves the old file or the new one."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _cached(sub: Submission, target: Path) -> Feedback | None:
+    """The earlier verdict, when its JSON is newer than the submission and still valid."""
+    try:
+        if target.stat().st_mtime <= sub.path.stat().st_mtime:
+            return None
+        return Feedback.model_validate_json(target.read_text(encoding="utf-8"))
+    except (OSError, ValidationError):
+        return None
+
+
+def _grade_one(sub: Submission, assignment: str | None, task: str | None, seed: int | None) -> Feedback:
+    try:
+        fb = grade_file(sub.path, assignment, task, seed)
+    except Exception as e:  # a grader bug must cost one verdict, not the batch
+        fb = error_feedback(sub.name, f"internal grader error ({type(e).__name__}: {e})", assignment, task)
+    return fb.model_copy(update={"submission": sub.name})
+
+
+def grade_folder(folder: Path, out: Path, assignment: str | None, task: str | None, jobs: int,
+                 force: bool = False, seed: int | None = None,
+                 progress: Callable[[int, int], None] | None = None) -> dict[str, Feedback]:
+    out.mkdir(parents=True, exist_ok=True)
+    subs = discover(folder)
+    results: dict[str, Feedback] = {}
+    todo = []
+    for sub in subs:
+        cached = None if force else _cached(sub, out / f"{sub.key}.json")
+        if cached is not None:
+            results[sub.key] = cached
+        else:
+            todo.append(sub)
+    done = len(results)
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        futures = {pool.submit(_grade_one, sub, assignment, task, seed): sub for sub in todo}
+        for future in as_completed(futures):
+            sub = futures[future]
+            fb = future.result()
+            write_atomic(out / f"{sub.key}.json", fb.model_dump_json(indent=2) + "\n")
+            results[sub.key] = fb
+            done += 1
+            if progress:
+                progress(done, len(subs))
+    ordered = {s.key: results[s.key] for s in subs}
+    write_atomic(out / "grades.csv", gradebook(ordered))
+    write_atomic(out / "summary.json", json.dumps(summary(ordered), indent=2, ensure_ascii=False) + "\n")
+    return ordered
+
+
+def gradebook(results: dict[str, Feedback]) -> str:
+    """SPEC §3: submission, score, max_score, status, then one column per check id (its points)."""
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(["submission", "score", "max_score", "status", *CHECK_IDS])
+    for key, fb in results.items():
+        scores = {c.id: c.score for c in fb.checks}
+        w.writerow([key, f"{fb.score:g}", f"{fb.max_score:g}", fb.status,
+                    *(f"{scores[c]:g}" if c in scores else "" for c in CHECK_IDS)])
+    return buf.getvalue()
+
+
+def summary(results: dict[str, Feedback]) -> dict[str, object]:
+    """Count, mean and median score, pass rate per check, the most common failure messages."""
+    fbs = list(results.values())
+    graded = [fb for fb in fbs if fb.status == "graded"]
+    fractions = [fb.score / fb.max_score for fb in graded if fb.max_score]
+    scores = [fb.score for fb in graded]
+    rates = {}
+    for check in CHECK_IDS:
+        judged = [c for fb in graded for c in fb.checks if c.id == check and c.max_score > 0]
+        if judged:
+            rates[check] = round(sum(c.status == "pass" for c in judged) / len(judged), 4)
+    failures = Counter(f"{c.id}: {c.message.splitlines()[0]}" for fb in graded for c in fb.checks
+                       if c.status in ("fail", "error"))
+    failures.update(f"not graded: {fb.error}" for fb in fbs if fb.status == "error")
+    return {
+        "count": len(fbs),
+        "graded": len(graded),
+        "errors": len(fbs) - len(graded),
+        "mean_score": round(statistics.fmean(scores), 4) if scores else None,
+        "median_score": round(statistics.median(scores), 4) if scores else None,
+        "mean_fraction": round(statistics.fmean(fractions), 4) if fractions else None,
+        "median_fraction": round(statistics.median(fractions), 4) if fractions else None,
+        "pass_rate": rates,
+        "common_failures": [{"message": m, "count": n} for m, n in failures.most_common(5)],
+    }
+
+
+def render_summary(s: dict[str, object]) -> str:
+    lines = [f"{s['count']} submissions: {s['graded']} graded, {s['errors']} could not be graded"]
+    if s["mean_fraction"] is not None:
+        lines.append(f"score: mean {s['mean_fraction']:.0%}, median {s['median_fraction']:.0%} of the maximum")
+    rates = s["pass_rate"]
+    assert isinstance(rates, dict)
+    if rates:
+        lines.append("pass rate: " + ", ".join(f"{k} {v:.0%}" for k, v in rates.items()))
+    failures = s["common_failures"]
+    assert isinstance(failures, list)
+    if failures:
+        lines.append("most common failures:")
+        lines.extend(f"  {f['count']:>4} x {f['message'][:150]}" for f in failures)
+    return "\n".join(lines)

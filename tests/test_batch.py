@@ -1,0 +1,93 @@
+"""Folder mode: one verdict per submission whatever happens, a gradebook, resumable runs."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from grader import batch
+from grader.feedback import Feedback
+from grader.spec import CHECK_IDS
+
+from .conftest import SUBMISSIONS
+
+
+@pytest.fixture
+def classroom(tmp_path: Path) -> Path:
+    """Three students in sub-folders (two hand in hw3.py), one at top level, one broken file."""
+    room = tmp_path / "submissions"
+    for student, fixture in (("alice", "bp-torch/correct_seed001_template.py"),
+                             ("bob", "bp-torch/seed002_only_w1_zeroed.py")):
+        (room / student).mkdir(parents=True)
+        shutil.copy(SUBMISSIONS / fixture, room / student / "hw3.py")
+    shutil.copy(SUBMISSIONS / "bp-torch/update_sign_error.py", room / "carol.py")
+    shutil.copy(SUBMISSIONS / "bp-torch/correct_seed001_template.py", room / "carol.ipynb.py")
+    (room / "dave.py").write_text("def forward_propagate(x1, x2)\n    pass\n")
+    return room
+
+
+def test_every_submission_gets_its_json_a_row_and_the_summary(classroom: Path, tmp_path: Path):
+    out = tmp_path / "results"
+    results = batch.grade_folder(classroom, out, "bp-torch", None, jobs=2)
+    assert sorted(results) == ["alice__hw3", "bob__hw3", "carol", "carol.ipynb", "dave"]
+    for key, fb in results.items():
+        assert Feedback.model_validate_json((out / f"{key}.json").read_text()) == fb
+    assert results["alice__hw3"].submission == "alice/hw3.py" and results["alice__hw3"].score == 10
+    assert results["bob__hw3"].score == 7 and results["dave"].status == "error"
+    rows = list(csv.DictReader((out / "grades.csv").open()))
+    assert list(rows[0]) == ["submission", "score", "max_score", "status", *CHECK_IDS]
+    bob = next(r for r in rows if r["submission"] == "bob__hw3")
+    assert (bob["update"], bob["training"], bob["gradients"], bob["policy"]) == ("0", "0", "2", "")
+    s = json.loads((out / "summary.json").read_text())
+    assert (s["count"], s["graded"], s["errors"]) == (5, 4, 1)
+    assert s["pass_rate"]["update"] == 0.5  # alice and carol.ipynb pass; bob and carol fail
+    assert any("syntax error at line 1" in f["message"] for f in s["common_failures"])
+    assert not list(out.glob(".*.tmp"))
+
+
+def test_rerun_resumes_and_force_regrades(classroom: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    out = tmp_path / "results"
+    first = batch.grade_folder(classroom, out, "bp-torch", None, jobs=2)
+    graded: list[Path] = []
+
+    def spy(path: Path, *args: object) -> Feedback:
+        graded.append(path)
+        return first[next(k for k, v in first.items() if classroom / v.submission == path)]
+
+    monkeypatch.setattr(batch, "grade_file", spy)
+    (classroom / "carol.py").touch()  # carol handed in again: newer than her JSON
+    os.utime(out / "carol.json", (0, 0))
+    batch.grade_folder(classroom, out, "bp-torch", None, jobs=1)
+    assert graded == [classroom / "carol.py"]
+    graded.clear()
+    batch.grade_folder(classroom, out, "bp-torch", None, jobs=1, force=True)
+    assert len(graded) == 5
+
+
+def test_a_grader_crash_costs_one_verdict_not_the_batch(classroom: Path, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch):
+    real = batch.grade_file
+
+    def flaky(path: Path, *args: object) -> Feedback:
+        if path.name == "carol.py":
+            raise RuntimeError("boom")
+        return real(path, *args)
+
+    monkeypatch.setattr(batch, "grade_file", flaky)
+    results = batch.grade_folder(classroom, tmp_path / "results", "bp-torch", None, jobs=2)
+    assert results["carol"].status == "error" and "internal grader error (RuntimeError: boom)" in results["carol"].error
+    assert results["alice__hw3"].score == 10 and len(results) == 5
+
+
+def test_write_atomic_leaves_the_old_file_when_writing_fails(tmp_path: Path):
+    target = tmp_path / "grades.csv"
+    batch.write_atomic(target, "old\n")
+
+    with pytest.raises(TypeError):
+        batch.write_atomic(target, 42)  # type: ignore[arg-type]
+    assert target.read_text() == "old\n" and not list(tmp_path.glob(".*.tmp"))
