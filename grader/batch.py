@@ -21,7 +21,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from .feedback import Feedback, error_feedback
+from .feedback import Feedback, error_feedback, gradescope
 from .grade import grade_file
 from .spec import CHECK_IDS
 
@@ -83,7 +83,8 @@ def _grade_one(sub: Submission, assignment: str | None, task: str | None, seed: 
 
 def grade_folder(folder: Path, out: Path, assignment: str | None, task: str | None, jobs: int,
                  force: bool = False, seed: int | None = None,
-                 progress: Callable[[int, int], None] | None = None) -> dict[str, Feedback]:
+                 progress: Callable[[int, int], None] | None = None,
+                 gradescope_too: bool = False) -> dict[str, Feedback]:
     out.mkdir(parents=True, exist_ok=True)
     subs = discover(folder)
     results: dict[str, Feedback] = {}
@@ -106,9 +107,35 @@ def grade_folder(folder: Path, out: Path, assignment: str | None, task: str | No
             if progress:
                 progress(done, len(subs))
     ordered = {s.key: results[s.key] for s in subs}
+    if gradescope_too:
+        for key, fb in ordered.items():
+            (out / "gradescope" / key).mkdir(parents=True, exist_ok=True)
+            write_atomic(out / "gradescope" / key / "results.json", json.dumps(gradescope(fb), indent=2) + "\n")
     write_atomic(out / "grades.csv", gradebook(ordered))
     write_atomic(out / "summary.json", json.dumps(summary(ordered), indent=2, ensure_ascii=False) + "\n")
+    histogram(ordered, out / "histogram.png")
     return ordered
+
+
+def histogram(results: dict[str, Feedback], target: Path) -> None:
+    """Scores as a fraction of the maximum, one bar per tenth, as a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fractions = [fb.score / fb.max_score for fb in results.values() if fb.status == "graded" and fb.max_score]
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    ax.hist(fractions, bins=[i / 10 for i in range(11)], edgecolor="black")
+    ax.set_xlabel("score / maximum")
+    ax.set_ylabel("submissions")
+    ax.set_title(f"{len(fractions)} graded submissions")
+    fig.tight_layout()
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".png")
+    os.close(fd)
+    fig.savefig(tmp, dpi=100)
+    plt.close(fig)
+    os.replace(tmp, target)
 
 
 def gradebook(results: dict[str, Feedback]) -> str:

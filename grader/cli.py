@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Optional
 
@@ -44,6 +45,8 @@ def grade(
     force: bool = typer.Option(
         False, "--force", help="Folder mode: regrade even submissions whose JSON is newer than the file."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Folder mode: no progress line, only the summary."),
+    gradescope: bool = typer.Option(
+        False, "--gradescope", help="Folder mode: also write gradescope/<stem>/results.json in Gradescope's format."),
 ) -> None:
     """Grade PATH (a file, or a folder with --out) and print a report.
 
@@ -54,7 +57,7 @@ def grade(
         typer.echo(f"grade: {path} does not exist", err=True)
         raise typer.Exit(2)
     if path.is_dir():
-        _grade_folder(path, out, assignment, task, jobs, force, quiet, seed)
+        _grade_folder(path, out, assignment, task, jobs, force, quiet, seed, gradescope)
         return
     try:
         fb = grade_file(path, assignment, task, seed)
@@ -69,7 +72,7 @@ def grade(
 
 
 def _grade_folder(folder: Path, out: Path | None, assignment: str | None, task: str | None, jobs: int,
-                  force: bool, quiet: bool, seed: int | None) -> None:
+                  force: bool, quiet: bool, seed: int | None, gradescope: bool) -> None:
     if out is None:
         typer.echo(f"grade: {folder} is a folder: say where the results go with --out DIR", err=True)
         raise typer.Exit(2)
@@ -79,17 +82,20 @@ def _grade_folder(folder: Path, out: Path | None, assignment: str | None, task: 
         typer.echo(f"grade: {e}", err=True)
         raise typer.Exit(2) from None
     show = not quiet and sys.stderr.isatty()
+    started = time.monotonic()
 
     def progress(done: int, total: int) -> None:
         if show:
-            sys.stderr.write(f"\rgraded {done}/{total}")
+            rate = done / max(time.monotonic() - started, 1e-6)
+            eta = (total - done) / rate if rate else 0
+            sys.stderr.write(f"\rgraded {done}/{total}  {rate:.1f}/s  ETA {eta:.0f} s ")
             sys.stderr.flush()
 
-    results = batch.grade_folder(folder, out, assignment, task, jobs, force, seed, progress)
+    results = batch.grade_folder(folder, out, assignment, task, jobs, force, seed, progress, gradescope)
     if show:
         sys.stderr.write("\n")
     typer.echo(batch.render_summary(batch.summary(results)))
-    typer.echo(f"results in {out}/ (grades.csv, summary.json, one JSON per submission)")
+    typer.echo(f"results in {out}/ (grades.csv, summary.json, histogram.png, one JSON per submission)")
 
 
 def main() -> None:

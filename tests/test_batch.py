@@ -33,7 +33,7 @@ def classroom(tmp_path: Path) -> Path:
 
 def test_every_submission_gets_its_json_a_row_and_the_summary(classroom: Path, tmp_path: Path):
     out = tmp_path / "results"
-    results = batch.grade_folder(classroom, out, "bp-torch", None, jobs=2)
+    results = batch.grade_folder(classroom, out, "bp-torch", None, jobs=2, gradescope_too=True)
     assert sorted(results) == ["alice__hw3", "bob__hw3", "carol", "carol.ipynb", "dave"]
     for key, fb in results.items():
         assert Feedback.model_validate_json((out / f"{key}.json").read_text()) == fb
@@ -48,6 +48,13 @@ def test_every_submission_gets_its_json_a_row_and_the_summary(classroom: Path, t
     assert s["pass_rate"]["update"] == 0.5  # alice and carol.ipynb pass; bob and carol fail
     assert any("syntax error at line 1" in f["message"] for f in s["common_failures"])
     assert not list(out.glob(".*.tmp"))
+    assert (out / "histogram.png").read_bytes().startswith(b"\x89PNG")
+    gs = json.loads((out / "gradescope" / "bob__hw3" / "results.json").read_text())
+    assert (gs["score"], gs["max_score"]) == (7, 10) and isinstance(gs["execution_time"], float)
+    update = next(t for t in gs["tests"] if t["name"] == "update")
+    assert update["status"] == "failed" and update["visibility"] == "visible" and "hint:" in update["output"]
+    assert {t["status"] for t in gs["tests"] if t["name"] != "update" and t["name"] != "training"} == {"passed"}
+    assert set(gs["tests"][0]) == {"name", "score", "max_score", "status", "output", "visibility"}
 
 
 def test_rerun_resumes_and_force_regrades(classroom: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
