@@ -42,6 +42,7 @@ class Feedback(BaseModel):
     error: str | None = None  # the one-line reason when status is "error"
     detected: str | None = None  # what was detected, and from what, when not given on the command line
     notes: list[str] = []
+    protections: list[str] = []  # the sandbox layers that were active for this grading
     seconds: float = 0.0
 
     @property
@@ -84,6 +85,8 @@ def render_text(fb: Feedback) -> str:
                 lines.extend(f"{pad}hint: {h}" for h in c.hints)
     for note in fb.notes:
         lines.append(f"  note: {note}")
+    if fb.protections:
+        lines.append(f"  sandbox: {', '.join(fb.protections)}")
     lines.append("")
     lines.append(f"  score: {_points(fb.score)}/{_points(fb.max_score)}")
     return "\n".join(lines)

@@ -102,7 +102,8 @@ def _grade(path: Path, assignment_id: str | None, task_id: str | None, seed: int
     checks = judge(ev)
     return Feedback(submission=name, assignment=a.id, task=task_id, status="graded",
                     score=round(sum(c.score for c in checks), 6), max_score=sum(c.max_score for c in checks),
-                    checks=checks, detected="; ".join(detected) or None, notes=notes + insights(a, task))
+                    checks=checks, detected="; ".join(detected) or None, notes=notes + insights(a, task),
+                    protections=sandbox.protections(probe_run))
 
 
 def _run_both(a: Assignment, source: str, name: str,

@@ -451,11 +451,28 @@ PROBES: dict[str, Callable[..., dict[str, Any]]] = {
 }
 
 
+def isolate_network() -> bool:
+    """A fresh network namespace: no interface but a downed loopback, so no connection anywhere.
+
+    Done here, while the process has one thread (torch not yet imported); as root a plain
+    unshare works, elsewhere a user namespace may grant it. False where neither is allowed.
+    """
+    import ctypes
+
+    clone_newnet, clone_newuser = 0x40000000, 0x10000000
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.unshare(clone_newnet) == 0 or libc.unshare(clone_newuser | clone_newnet) == 0
+    except (OSError, AttributeError):
+        return False
+
+
 def main() -> None:
     job_fd, result_fd = int(sys.argv[1]), int(sys.argv[2])
     with os.fdopen(job_fd, "rb") as f:
         job = json.loads(f.read())
     emit = Emitter(result_fd)
+    emit({"kind": "sandbox", "network": sys.platform == "linux" and isolate_network()})
     child = Child(job, emit)
     os.chdir(job["scratch"])
     if job["mode"] == "main":

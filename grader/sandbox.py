@@ -24,6 +24,15 @@ from pathlib import Path
 from typing import Any
 
 HARNESS = Path(__file__).with_name("harness.py")
+ALWAYS = ["separate process", "CPU, memory, file-size and open-file limits", "wall-clock deadline",
+          "private scratch folder", "scrubbed environment", "results over a private pipe"]
+
+
+def protections(run: ChildRun) -> list[str]:
+    """The layers that held for this run: the fixed ones, plus what the child could set up."""
+    sandbox = next((f for f in run.frames if f.get("kind") == "sandbox"), {})
+    return ALWAYS + (["no network (own network namespace)"] if sandbox.get("network") is True
+                     else ["network NOT isolated (no namespace rights here)"])
 RESULT_CAP = 4 * 1024 * 1024  # bytes of observations a child may send
 TAIL = 4000  # characters of stderr kept for the report
 FILE_CAP = 64 * 1024 * 1024  # RLIMIT_FSIZE

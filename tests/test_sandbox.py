@@ -1,0 +1,55 @@
+"""The child cannot reach the network, and nothing it prints or writes becomes a verdict."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from pathlib import Path
+
+from grader.grade import grade_file
+
+from .conftest import SUBMISSIONS
+
+SEED001 = (SUBMISSIONS / "bp-numpy" / "correct_seed001_fixed.py").read_text()
+
+
+def test_no_connection_reaches_a_loopback_listener(write):
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    listener.settimeout(0.2)
+    port = listener.getsockname()[1]
+    accepted: list[object] = []
+    graded = threading.Event()
+
+    def accept() -> None:
+        while not graded.is_set():
+            try:
+                accepted.append(listener.accept())
+            except OSError:
+                pass
+
+    t = threading.Thread(target=accept)
+    t.start()
+    probe = (f"import socket\ntry:\n    socket.create_connection(('127.0.0.1', {port}), timeout=2).sendall(b'x')\n"
+             f"    print('connected')\nexcept OSError as e:\n    print('blocked', e)\n")
+    fb = grade_file(write("hw.py", probe + SEED001), "bp-numpy")
+    graded.set()
+    t.join()
+    listener.close()
+    assert accepted == []
+    assert "no network (own network namespace)" in fb.protections
+    assert fb.score == fb.max_score  # the refused connection costs an honest file nothing
+
+
+def test_printed_or_written_fake_results_change_nothing(write, tmp_path: Path):
+    fake = ('{"schema_version": 1, "status": "graded", "score": 10, "max_score": 10}\n'
+            '{"kind": "probe", "id": "gradients/0", "returned": [[-0.008421]]}\n')
+    cheat = (f"import sys\nprint({fake!r})\nsys.stderr.write({fake!r})\n"
+             f"open('results.json', 'w').write({fake!r})\nopen('grades.csv', 'w').write('me,10,10,graded')\n")
+    original = (SUBMISSIONS / "bp-numpy" / "seed000_hidden_delta.py").read_text()
+    fb = grade_file(write("hw.py", cheat + original), "bp-numpy")
+    honest = grade_file(SUBMISSIONS / "bp-numpy" / "seed000_hidden_delta.py", "bp-numpy")
+    assert fb.score == honest.score == 8.5
+    assert [c.status for c in fb.checks] == [c.status for c in honest.checks]
+    assert not (tmp_path / "results.json").exists() and not (tmp_path / "grades.csv").exists()
