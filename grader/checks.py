@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 from .compare import Mismatch, compare, scalar
 from .detect import Outline
-from .expected import expected, trained
+from .expected import backward, expected, trained
 from .feedback import CheckResult, HiddenTally
 from .load import Source
 from .plan import Case
@@ -253,6 +253,9 @@ def check_gradients(ev: Evidence) -> CheckResult:
         want = {n: exp[n] for n in grad_names}
         if role == "backward":
             got, problem = outputs(ev, "backward", frame)
+            fed = frame.get("fed") or {}
+            if all(isinstance(fed.get(k), (int, float)) for k in ("out_o1", "out_o2", "out_h1", "out_h2")):
+                want = backward(ev.a, ev.task, case_values(ev, case, frame) or case.values, fed)
             return want, got, problem
         grads = frame.get("grads") or {}
         return want, {f"d_{n}": grads.get(n) for n in ev.a.weights}, ""

@@ -11,7 +11,7 @@ from typing import Optional
 import typer
 
 from .feedback import Feedback, render_text
-from . import batch
+from . import batch, sandbox
 from .grade import UsageError, choose_ids, grade_file
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -47,6 +47,9 @@ def grade(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Folder mode: no progress line, only the summary."),
     gradescope: bool = typer.Option(
         False, "--gradescope", help="Folder mode: also write gradescope/<stem>/results.json in Gradescope's format."),
+    start: str = typer.Option(
+        "fork", "--start", help="How each sandboxed child starts: fork (from a pre-imported server; Linux) "
+                                "or fresh (a new Python per child, slower)."),
 ) -> None:
     """Grade PATH (a file, or a folder with --out) and print a report.
 
@@ -56,6 +59,10 @@ def grade(
     if not path.exists():
         typer.echo(f"grade: {path} does not exist", err=True)
         raise typer.Exit(2)
+    if start not in sandbox.STARTS:
+        typer.echo(f"grade: --start must be one of {', '.join(sandbox.STARTS)}", err=True)
+        raise typer.Exit(2)
+    sandbox.use(start)
     if path.is_dir():
         _grade_folder(path, out, assignment, task, jobs, force, quiet, seed, gradescope)
         return

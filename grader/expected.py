@@ -28,6 +28,16 @@ def expected(a: Assignment, task: Task, case: dict[str, float]) -> dict[str, flo
     return {k: float(v) for k, v in values.items()}
 
 
+def backward(a: Assignment, task: Task, case: dict[str, float], fed: dict[str, float]) -> dict[str, float]:
+    """The gradients the reference derives from forward outputs `fed` (the submission's own)."""
+    x = np.array([case[n] for n in a.inputs])
+    y = np.array([case[n] for n in a.targets])
+    w = np.array([case[n] for n in a.weights])
+    grad = net222.backward(x, y, w, np.array([fed["out_h1"], fed["out_h2"]]),
+                           np.array([fed["out_o1"], fed["out_o2"]]), task.activation, task.loss)
+    return {f"d_{n}": float(g) for n, g in zip(a.weights, grad)}
+
+
 def trained(a: Assignment, task: Task, case: dict[str, float], start: list[float], step: float,
             updates: int) -> list[float]:
     """The weights after the reference's own run of `updates` steps from `start`."""

@@ -81,7 +81,10 @@ def _grade(path: Path, assignment_id: str | None, task_id: str | None, seed: int
     cases = plan.cases(a, task, seed)
     probes = plan.probes(a, task, cases, has_update)
     main_run, probe_run = _run_both(a, source.text, name, probes)
-    frames = {f["id"]: f for f in probe_run.frames if f.get("kind") == "probe" and isinstance(f.get("id"), str)}
+    frames: dict[str, dict[str, Any]] = {}
+    for f in probe_run.frames:  # the harness's frame comes first; a later forged one is ignored
+        if f.get("kind") == "probe" and isinstance(f.get("id"), str):
+            frames.setdefault(f["id"], f)
     load_frame = next((f for f in probe_run.frames if f.get("kind") == "load"), None)
     if load_frame is None:
         return error_feedback(name, f"could not load the file: {lost(probe_run, a.limits.main_seconds)}", **fail)

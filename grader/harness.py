@@ -24,6 +24,7 @@ from typing import Any, Callable
 MAX_ITEMS = 32  # returned values kept per call
 MAX_NUMBERS = 64  # numbers kept per value
 _write = os.write  # bound before the submission can patch os
+_real_exit = os._exit
 _dumps = json.dumps
 
 
@@ -375,6 +376,57 @@ def probe_autograd(child: Child, binder: Binder, values: Values, case: dict[str,
     return out
 
 
+def _forward(binder: Binder, values: Values, case: dict[str, float]) -> tuple[dict[str, Any], list[Any]]:
+    """The submission's forward on a case: its outputs by the role's names, as it returned them."""
+    built = values.build(case)
+    outputs, _ = binder.call("forward", built)
+    outs = list(outputs) if isinstance(outputs, (tuple, list)) else [outputs]
+    return built, outs
+
+
+def _scalars(names: list[str], objects: list[Any]) -> dict[str, float] | None:
+    got = {n: numbers(v) for n, v in zip(names, objects)}
+    if len(got) < len(names) or not all(isinstance(v, list) and len(v) == 1 and math.isfinite(v[0])
+                                        for v in got.values()):
+        return None
+    return {n: v[0] for n, v in got.items()}  # type: ignore[index]
+
+
+def probe_backward(child: Child, binder: Binder, values: Values, case: dict[str, float],
+                   probe: dict[str, Any]) -> dict[str, Any]:
+    """Backward fed the submission's own forward outputs, and its own loss's finite differences."""
+    names = binder.roles["forward"]["outputs"]
+    built, outs = _forward(binder, values, case)
+    fed = _scalars(names, outs)
+    if fed is None:
+        if not probe["fallback"]:
+            raise ValueError("the forward pass gave no numbers to feed the backward pass")
+        fed, outs = probe["fallback"], [probe["fallback"][n] for n in names]
+    built.update(zip(names, outs))
+    grads, _ = binder.call("backward", built)
+    return {"returned": returned(grads), "fed": fed, "numeric": _finite_differences(binder, values, case, names)}
+
+
+def _finite_differences(binder: Binder, values: Values, case: dict[str, float],
+                        names: list[str]) -> list[float] | None:
+    """d(its own loss)/dw by central differences of its own forward: is backward true to forward?"""
+    if "error" not in names:
+        return None
+    at = names.index("error")
+    slopes = []
+    for w in values.names["weights"]:
+        h = 1e-6 * max(1.0, abs(case[w]))
+        ends = []
+        for sign in (1, -1):
+            _, outs = _forward(binder, values, {**case, w: case[w] + sign * h})
+            e = numbers(outs[at]) if len(outs) > at else None
+            if not (isinstance(e, list) and len(e) == 1 and math.isfinite(e[0])):
+                return None
+            ends.append(e[0])
+        slopes.append((ends[0] - ends[1]) / (2 * h))
+    return slopes
+
+
 def _new_weights(child: Child, values: Values, result: Any, before: list[Any]) -> list[Any]:
     """What an update produced: the returned weights, else the globals it rebound or mutated."""
     n = len(before)
@@ -447,15 +499,16 @@ def probe_train(child: Child, binder: Binder, values: Values, case: dict[str, fl
 
 
 PROBES: dict[str, Callable[..., dict[str, Any]]] = {
-    "call": probe_call, "autograd": probe_autograd, "update": probe_update, "train": probe_train,
+    "call": probe_call, "backward": probe_backward, "autograd": probe_autograd, "update": probe_update,
+    "train": probe_train,
 }
 
 
 def isolate_network() -> bool:
     """A fresh network namespace: no interface but a downed loopback, so no connection anywhere.
 
-    Done here, while the process has one thread (torch not yet imported); as root a plain
-    unshare works, elsewhere a user namespace may grant it. False where neither is allowed.
+    Done first, while the process has one thread; as root a plain unshare works, elsewhere a
+    user namespace may grant it. False where neither is allowed.
     """
     import ctypes
 
@@ -467,18 +520,79 @@ def isolate_network() -> bool:
         return False
 
 
-def main() -> None:
-    job_fd, result_fd = int(sys.argv[1]), int(sys.argv[2])
+def apply_limits(limits: dict[str, int]) -> None:
+    """CPU seconds, address space, file size, open files; no core dumps."""
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_CPU, (limits["cpu_seconds"], limits["cpu_seconds"] + 1))
+    memory = limits["memory_mib"] * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limits["file_bytes"], limits["file_bytes"]))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (limits["open_files"], limits["open_files"]))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+def preload(framework: str) -> None:
+    """What every submission of the framework imports anyway: paid once in a fork server."""
+    import numpy  # noqa: F401
+
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot  # noqa: F401
+    except ImportError:
+        pass
+    if framework == "torch":
+        import torch
+
+        torch.set_num_threads(1)  # a forked child hangs on a parallel op its parent already ran
+    try:
+        import pyseccomp  # noqa: F401  (finds libseccomp now: that runs ldconfig, which exec would forbid)
+    except (ImportError, RuntimeError, OSError):
+        pass
+
+
+def run_child(job_fd: int, result_fd: int) -> None:
+    """One submission's run: confine this process, then load and probe the submission."""
+    network = sys.platform == "linux" and isolate_network()
     with os.fdopen(job_fd, "rb") as f:
         job = json.loads(f.read())
-    emit = Emitter(result_fd)
-    emit({"kind": "sandbox", "network": sys.platform == "linux" and isolate_network()})
-    child = Child(job, emit)
+    apply_limits(job["rlimits"])
+    preload(job["framework"])
     os.chdir(job["scratch"])
+    from confine import restrict_files, restrict_syscalls
+
+    files = restrict_files(job["scratch"], job["readable"])
+    syscalls = restrict_syscalls()
+    emit = Emitter(result_fd)
+    emit({"kind": "sandbox", "network": network, "files": files, "syscalls": syscalls})
+    child = Child(job, emit)
     if job["mode"] == "main":
         child.run_main()
     else:
         child.run_probes()
+
+
+def main() -> None:
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import confine  # noqa: F401  (imported now, while the grader's folder may still be read)
+    import forkserver
+
+    del sys.path[0]  # the submission must not import the grader's modules
+    if sys.argv[1] == "--serve":
+        forkserver.serve(int(sys.argv[2]), sys.argv[3], run_child, preload)
+        return
+    code = 0
+    try:
+        run_child(int(sys.argv[1]), int(sys.argv[2]))
+    except BaseException:  # noqa: BLE001 - a harness failure, reported on stderr
+        traceback.print_exc()
+        code = 70
+    finally:  # threads the submission left running must not keep the child alive
+        sys.stdout.flush()
+        sys.stderr.flush()
+        _real_exit(code)
 
 
 if __name__ == "__main__":

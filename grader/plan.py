@@ -1,7 +1,7 @@
 """The cases (the homework's own and the hidden ones) and the probes the child must run.
 
 A probe names a role, a kind of call and a case; it carries inputs only, never an
-expected value, so nothing the child can read tells it the answer.
+expected value of a hidden case, so nothing the child can read tells it the answer.
 """
 
 from __future__ import annotations
@@ -60,9 +60,13 @@ def probes(a: Assignment, task: Task, all_cases: list[Case], has_update: bool) -
         base = {"case": c.values, "own_weights": c.own_weights}
         out.append({"id": f"forward/{c.index}", "kind": "call", "role": "forward", **base})
         if numpy_style:
-            # the backward stage is fed the reference's forward outputs: one bug, one failure
-            fed = {**c.values, **{k: v for k, v in expected(a, task, c.values).items() if k.startswith("out_")}}
-            out.append({"id": f"gradients/{c.index}", "kind": "call", "role": "backward", **base, "case": fed})
+            # backward is fed the submission's own forward outputs and judged against the reference's
+            # backward of those same outputs: one bug, one failure, and no hidden answer in the child.
+            # Only the given case (public: the homework prints it) has the reference's as a fallback.
+            fallback = {} if c.hidden else {k: v for k, v in expected(a, task, c.values).items()
+                                            if k in a.roles["forward"].outputs}
+            out.append({"id": f"gradients/{c.index}", "kind": "backward", "role": "backward", "fallback": fallback,
+                        **base})
         else:
             out.append({"id": f"loss/{c.index}", "kind": "call", "role": "loss", **base})
             out.append({"id": f"gradients/{c.index}", "kind": "autograd", "role": "loss", **base})

@@ -1,19 +1,23 @@
-"""Run the harness on one job in a separate, limited process and collect its observation frames.
+"""Run the harness on one job in a separate, confined process and collect its observation frames.
 
-The child gets a fresh interpreter, its own session (so the whole group can be killed), a
-private scratch folder as working and home directory, a scrubbed environment, no stdin,
-CPU/memory/file-size/descriptor limits and a wall-clock deadline. Its stdout and stderr
-are drained and capped, never parsed; results come only from the private result pipe.
+Each run gets its own process: forked from a pre-imported fork server (`fork`, the default
+on Linux: torch is imported once, not once per submission) or a fresh interpreter (`fresh`).
+Either way the child is its own session (so the whole group can be killed), works in a
+private scratch folder with a scrubbed environment and no stdin, and confines itself before
+the submission runs (limits, network namespace, Landlock, seccomp: see harness.py and
+confine.py). A wall-clock deadline ends it. Its stdout and stderr are drained and capped,
+never parsed; results come only from the private result pipe, parsed strictly as JSON.
 """
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
-import resource
 import selectors
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -21,22 +25,29 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 HARNESS = Path(__file__).with_name("harness.py")
 ALWAYS = ["separate process", "CPU, memory, file-size and open-file limits", "wall-clock deadline",
           "private scratch folder", "scrubbed environment", "results over a private pipe"]
+LAYERS = {  # what the child reports it could set up -> how the report names it
+    "network": ("no network (own network namespace)", "network NOT isolated (no namespace rights here)"),
+    "files": ("files: read only Python's libraries, write only the scratch folder (Landlock)",
+              "file access NOT restricted (no Landlock here)"),
+    "syscalls": ("no new processes, exec, ptrace or mounts (seccomp)",
+                 "system calls NOT filtered (no seccomp here)"),
+}
+RESULT_CAP = 4 * 1024 * 1024  # bytes of observations a child may send
+TAIL = 4000  # characters of stderr kept for the report
+FILE_CAP = 64 * 1024 * 1024  # RLIMIT_FSIZE
+OPEN_FILES = 512
+STARTS = ("fork", "fresh")
 
 
 def protections(run: ChildRun) -> list[str]:
     """The layers that held for this run: the fixed ones, plus what the child could set up."""
     sandbox = next((f for f in run.frames if f.get("kind") == "sandbox"), {})
-    return ALWAYS + (["no network (own network namespace)"] if sandbox.get("network") is True
-                     else ["network NOT isolated (no namespace rights here)"])
-RESULT_CAP = 4 * 1024 * 1024  # bytes of observations a child may send
-TAIL = 4000  # characters of stderr kept for the report
-FILE_CAP = 64 * 1024 * 1024  # RLIMIT_FSIZE
-OPEN_FILES = 512
+    return ALWAYS + [held if sandbox.get(key) is True else missing for key, (held, missing) in LAYERS.items()]
 
 
 @dataclass
@@ -49,16 +60,6 @@ class ChildRun:
     output_bytes: int = 0
     seconds: float = 0.0
     garbled: int = 0  # result lines that were not valid JSON objects
-
-
-def _limits(cpu_seconds: int, memory_mib: int) -> None:
-    """Runs in the child between fork and exec."""
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
-    memory = memory_mib * 1024 * 1024
-    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-    resource.setrlimit(resource.RLIMIT_FSIZE, (FILE_CAP, FILE_CAP))
-    resource.setrlimit(resource.RLIMIT_NOFILE, (OPEN_FILES, OPEN_FILES))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
 def _environment(scratch: str) -> dict[str, str]:
@@ -84,40 +85,206 @@ def _parse(line: bytes) -> dict[str, Any] | None:
     return frame if isinstance(frame, dict) else None
 
 
+class Child:
+    """A started child: its pid (a session leader), its output pipes, and how to learn its end."""
+
+    def __init__(self, pid: int, stdout: int, stderr: int, wait: Callable[[float | None], int | None],
+                 close: Callable[[], None]) -> None:
+        self.pid, self.stdout, self.stderr, self._wait, self.close = pid, stdout, stderr, wait, close
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            self.returncode = self._wait(0)
+        return self.returncode
+
+    def wait(self, timeout: float) -> int | None:
+        if self.returncode is None:
+            self.returncode = self._wait(timeout)
+        return self.returncode
+
+
+def _start_fresh(job_r: int, res_w: int, env: dict[str, str]) -> Child:
+    """A new interpreter that imports everything itself: slow, but needs nothing but Python."""
+    proc = subprocess.Popen(
+        [sys.executable, "-I", "-X", "utf8", "-B", str(HARNESS), str(job_r), str(res_w)],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        pass_fds=(job_r, res_w), cwd=env["HOME"], env=env, start_new_session=True)
+    assert proc.stdout is not None and proc.stderr is not None
+
+    def wait(timeout: float | None) -> int | None:
+        try:
+            return proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def close() -> None:
+        proc.stdout.close()  # type: ignore[union-attr]
+        proc.stderr.close()  # type: ignore[union-attr]
+
+    return Child(proc.pid, proc.stdout.fileno(), proc.stderr.fileno(), wait, close)
+
+
+class ForkServer:
+    """A pre-imported harness (per framework) that forks each child; see forkserver.py."""
+
+    def __init__(self, framework: str) -> None:
+        self.config = tempfile.mkdtemp(prefix="bpgrade-mpl-")  # its font cache, built once, read by all
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        env = {**_environment(self.config), "MPLCONFIGDIR": self.config}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-I", "-X", "utf8", "-B", str(HARNESS), "--serve", str(theirs.fileno()), framework],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            pass_fds=(theirs.fileno(),), cwd=self.config, env=env, start_new_session=True)
+        theirs.close()
+        self.sock = ours
+        self.lock = threading.Lock()
+        self.cond = threading.Condition()
+        self.gone = False  # the server process has ended
+        self.pids: dict[int, int] = {}  # request id -> pid
+        self.codes: dict[int, int] = {}  # pid -> exit code
+        self.next_rid = 0
+        threading.Thread(target=self._listen, daemon=True).start()
+
+    def _listen(self) -> None:
+        while True:
+            try:
+                data = self.sock.recv(4096)
+            except OSError:
+                data = b""
+            with self.cond:
+                if not data:
+                    self.gone = True
+                    self.cond.notify_all()
+                    return
+                message = json.loads(data)
+                if "rid" in message:
+                    self.pids[message["rid"]] = message["pid"]
+                else:
+                    self.codes[message["pid"]] = message["code"]
+                self.cond.notify_all()
+
+    @property
+    def alive(self) -> bool:
+        return self.proc.poll() is None and not self.gone
+
+    def start(self, fds: list[int], env: dict[str, str]) -> int:
+        with self.lock:
+            rid = self.next_rid
+            self.next_rid += 1
+            socket.send_fds(self.sock, [json.dumps({"rid": rid, "env": env}).encode()], fds)
+        with self.cond:
+            if not self.cond.wait_for(lambda: rid in self.pids or self.gone, timeout=30):
+                raise OSError("the fork server did not answer")
+            if rid not in self.pids:
+                raise OSError("the fork server stopped")
+            return self.pids.pop(rid)
+
+    def waiter(self, pid: int) -> Callable[[float | None], int | None]:
+        def wait(timeout: float | None) -> int | None:
+            with self.cond:
+                self.cond.wait_for(lambda: pid in self.codes or self.gone, timeout=timeout)
+                if pid in self.codes:
+                    return self.codes.pop(pid)
+                return -signal.SIGKILL if self.gone else None
+        return wait
+
+    def close(self) -> None:
+        self.sock.close()
+        try:
+            self.proc.wait(5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        shutil.rmtree(self.config, ignore_errors=True)
+
+
+_servers: dict[str, ForkServer] = {}
+_servers_lock = threading.Lock()
+_start = "fork" if sys.platform == "linux" and hasattr(socket, "send_fds") else "fresh"
+
+
+def use(start: str) -> None:
+    """Choose how children start for this process: `fork` (pre-imported server) or `fresh`."""
+    global _start
+    if start not in STARTS:
+        raise ValueError(f"start must be one of {', '.join(STARTS)}")
+    _start = start if start == "fresh" or (sys.platform == "linux" and hasattr(socket, "send_fds")) else "fresh"
+
+
+@atexit.register
+def shutdown() -> None:
+    with _servers_lock:
+        for server in _servers.values():
+            server.close()
+        _servers.clear()
+
+
+def _server(framework: str) -> ForkServer:
+    with _servers_lock:
+        server = _servers.get(framework)
+        if server is None or not server.alive:
+            if server is not None:
+                server.close()
+            server = _servers[framework] = ForkServer(framework)
+        return server
+
+
+def _start_forked(job_r: int, res_w: int, env: dict[str, str], framework: str) -> Child:
+    out_r, out_w = os.pipe()
+    err_r, err_w = os.pipe()
+    try:
+        server = _server(framework)
+        pid = server.start([job_r, res_w, out_w, err_w], env)
+    except BaseException:
+        for fd in (out_r, err_r):
+            os.close(fd)
+        raise
+    finally:
+        for fd in (out_w, err_w):
+            os.close(fd)
+    def close() -> None:
+        os.close(out_r)
+        os.close(err_r)
+
+    return Child(pid, out_r, err_r, server.waiter(pid), close)
+
+
 def run(job: dict[str, Any], wall_seconds: float, cpu_seconds: int, memory_mib: int) -> ChildRun:
     """Run one job to completion or to its deadline; never raises for the child's misdeeds."""
     scratch = tempfile.mkdtemp(prefix="bpgrade-")
-    job = {**job, "scratch": scratch}
+    env = _environment(scratch)
+    forked = _start == "fork"
+    job = {**job, "scratch": scratch,
+           "rlimits": {"cpu_seconds": cpu_seconds, "memory_mib": memory_mib, "file_bytes": FILE_CAP,
+                       "open_files": OPEN_FILES},
+           "readable": [_server(job["framework"]).config] if forked else []}
     job_r, job_w = os.pipe()
     res_r, res_w = os.pipe()
     started = time.monotonic()
     result = ChildRun()
     try:
-        proc = subprocess.Popen(
-            [sys.executable, "-I", "-X", "utf8", "-B", str(HARNESS), str(job_r), str(res_w)],
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            pass_fds=(job_r, res_w), cwd=scratch, env=_environment(scratch),
-            start_new_session=True, preexec_fn=lambda: _limits(cpu_seconds, memory_mib),
-        )
+        child = _start_forked(job_r, res_w, env, job["framework"]) if forked else _start_fresh(job_r, res_w, env)
     except OSError as e:
-        for fd in (job_r, job_w, res_r, res_w):
+        for fd in (job_w, res_r):
             os.close(fd)
         shutil.rmtree(scratch, ignore_errors=True)
         result.ended = f"could not start: {e}"
         return result
-    os.close(job_r)
-    os.close(res_w)
+    finally:
+        os.close(job_r)
+        os.close(res_w)
     writer = threading.Thread(target=_send, args=(job_w, json.dumps(job).encode()), daemon=True)
     writer.start()
     try:
-        _collect(proc, res_r, started + wall_seconds, result)
+        _collect(child, res_r, started + wall_seconds, result)
     finally:
-        _kill_group(proc.pid)
-        proc.wait()
+        _kill_group(child.pid)
+        code = child.wait(5)
         os.close(res_r)
+        child.close()
         shutil.rmtree(scratch, ignore_errors=True)
-    if result.ended == "ok" and proc.returncode:
-        code = proc.returncode
+    if result.ended == "ok" and code:
         result.ended = f"killed by {signal.Signals(-code).name}" if code < 0 else f"exit code {code}"
     result.seconds = time.monotonic() - started
     return result
@@ -131,35 +298,33 @@ def _send(fd: int, data: bytes) -> None:
         pass  # the child died before reading its job; the run reports how it ended
 
 
-def _collect(proc: subprocess.Popen[bytes], res_r: int, deadline: float, result: ChildRun) -> None:
-    assert proc.stdout is not None and proc.stderr is not None
+def _collect(child: Child, res_r: int, deadline: float, result: ChildRun) -> None:
     sel = selectors.DefaultSelector()
-    sel.register(proc.stdout, selectors.EVENT_READ, "stdout")
-    sel.register(proc.stderr, selectors.EVENT_READ, "stderr")
+    sel.register(child.stdout, selectors.EVENT_READ, "stdout")
+    sel.register(child.stderr, selectors.EVENT_READ, "stderr")
     sel.register(res_r, selectors.EVENT_READ, "result")
     stderr = bytearray()
     try:
-        _pump(proc, sel, res_r, deadline, result, stderr)
+        _pump(child, sel, deadline, result, stderr)
     finally:
         result.stderr_tail = stderr.decode("utf-8", "replace")
 
 
-def _pump(proc: subprocess.Popen[bytes], sel: selectors.BaseSelector, res_r: int, deadline: float,
-          result: ChildRun, stderr: bytearray) -> None:
+def _pump(child: Child, sel: selectors.BaseSelector, deadline: float, result: ChildRun,
+          stderr: bytearray) -> None:
     pending = b""
     received = 0
     open_streams = 3
     while open_streams:
-        if proc.poll() is not None:  # a grandchild may keep the pipes open: a short grace only
+        if child.poll() is not None:  # a grandchild may keep the pipes open: a short grace only
             deadline = min(deadline, time.monotonic() + 0.5)
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            if proc.poll() is None:
+            if child.poll() is None:
                 result.ended = "timeout"
             return
         for key, _ in sel.select(timeout=min(remaining, 0.5)):
-            fd = key.fd if key.data == "result" else key.fileobj.fileno()  # type: ignore[union-attr]
-            chunk = os.read(fd, 65536)
+            chunk = os.read(key.fd, 65536)
             if not chunk:
                 sel.unregister(key.fileobj)
                 open_streams -= 1

@@ -22,11 +22,11 @@ def _act(z: np.ndarray, kind: str) -> np.ndarray:
     raise ValueError(f"unknown activation {kind!r}")
 
 
-def _act_slope(z: np.ndarray, a: np.ndarray, kind: str) -> np.ndarray:
-    """d act / d z, from the pre-activation z and the output a (torch's relu'(0) = 0)."""
+def _act_slope(a: np.ndarray, kind: str) -> np.ndarray:
+    """d act / d z from the output a alone (a > 0 exactly when z > 0; torch's relu'(0) = 0)."""
     if kind == "sigmoid":
         return a * (1.0 - a)
-    return (z > 0).astype(float)
+    return (a > 0).astype(float)
 
 
 def _loss(o: np.ndarray, y: np.ndarray, kind: str) -> tuple[float, np.ndarray]:
@@ -63,16 +63,23 @@ def evaluate(x: np.ndarray, y: np.ndarray, w: np.ndarray, act: str = "sigmoid", 
     h = _act(z_h, act)
     z_o = np.array([w[4] * h[0] + w[6] * h[1], w[5] * h[0] + w[7] * h[1]])
     o = _act(z_o, act)
-    e, de_do = _loss(o, y, loss)
-    delta_o = de_do * _act_slope(z_o, o, act)
+    e, _ = _loss(o, y, loss)
+    return Pass(h=h, o=o, loss=e, grad=backward(x, y, w, h, o, act, loss), z=np.concatenate([z_h, z_o]))
+
+
+def backward(x: np.ndarray, y: np.ndarray, w: np.ndarray, h: np.ndarray, o: np.ndarray,
+             act: str = "sigmoid", loss: str = "mse") -> np.ndarray:
+    """dE/dw1..dE/dw8 from the forward pass's outputs h and o, whoever computed them."""
+    x, y, w, h, o = (np.asarray(v, dtype=float) for v in (x, y, w, h, o))
+    _, de_do = _loss(o, y, loss)
+    delta_o = de_do * _act_slope(o, act)
     # each hidden unit collects the output deltas through the weights that leave it
     delta_h = np.array([delta_o[0] * w[4] + delta_o[1] * w[5], delta_o[0] * w[6] + delta_o[1] * w[7]])
-    delta_h = delta_h * _act_slope(z_h, h, act)
-    grad = np.array([
+    delta_h = delta_h * _act_slope(h, act)
+    return np.array([
         delta_h[0] * x[0], delta_h[1] * x[0], delta_h[0] * x[1], delta_h[1] * x[1],
         delta_o[0] * h[0], delta_o[1] * h[0], delta_o[0] * h[1], delta_o[1] * h[1],
     ])
-    return Pass(h=h, o=o, loss=e, grad=grad, z=np.concatenate([z_h, z_o]))
 
 
 def train(x: np.ndarray, y: np.ndarray, w: np.ndarray, step: float, rounds: int,

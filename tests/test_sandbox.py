@@ -1,12 +1,20 @@
-"""The child cannot reach the network, and nothing it prints or writes becomes a verdict."""
+"""The child cannot reach the network, holds no hidden answer, and nothing it prints or writes
+becomes a verdict; a forked child grades exactly like a fresh one."""
 
 from __future__ import annotations
 
+import json
 import socket
+import sys
 import threading
 from pathlib import Path
 
+import pytest
+
+from grader import plan, sandbox
+from grader.expected import expected
 from grader.grade import grade_file
+from grader.spec import load_all
 
 from .conftest import SUBMISSIONS
 
@@ -50,6 +58,36 @@ def test_printed_or_written_fake_results_change_nothing(write, tmp_path: Path):
     original = (SUBMISSIONS / "bp-numpy" / "seed000_hidden_delta.py").read_text()
     fb = grade_file(write("hw.py", cheat + original), "bp-numpy")
     honest = grade_file(SUBMISSIONS / "bp-numpy" / "seed000_hidden_delta.py", "bp-numpy")
-    assert fb.score == honest.score == 8.5
+    assert fb.score == honest.score < honest.max_score
     assert [c.status for c in fb.checks] == [c.status for c in honest.checks]
     assert not (tmp_path / "results.json").exists() and not (tmp_path / "grades.csv").exists()
+
+
+@pytest.mark.parametrize("assignment", sorted(load_all()))
+def test_no_hidden_answer_is_sent_to_the_child(assignment: str):
+    a = load_all()[assignment]
+    for task_id, task in a.tasks.items():
+        all_cases = plan.cases(a, task)
+        sent = json.dumps(plan.job(a, "", "hw.py", "probe", plan.probes(a, task, all_cases, True)))
+        for case in all_cases[1:]:
+            answers = {k: v for k, v in expected(a, task, case.values).items() if v not in case.values.values()}
+            leaked = [k for k, v in answers.items() if json.dumps(v) in sent]
+            assert not leaked, (task_id, case.index, leaked)
+
+
+@pytest.mark.parametrize("name", ["bp-torch/correct_seed001_template.py", "bp-torch/seed002_only_w1_zeroed.py",
+                                  "bp-numpy/seed000_hidden_delta.py", "bp-numpy/uses_torch_autograd.py"])
+def test_a_forked_child_grades_like_a_fresh_one(name: str):
+    forked = grade_file(SUBMISSIONS / name)
+    sandbox.use("fresh")
+    try:
+        fresh = grade_file(SUBMISSIONS / name)
+    finally:
+        sandbox.use("fork")
+    assert forked.model_dump(exclude={"seconds"}) == fresh.model_dump(exclude={"seconds"})
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="Landlock and seccomp are Linux mechanisms")
+def test_every_layer_holds_on_linux():
+    fb = grade_file(SUBMISSIONS / "bp-numpy" / "correct_seed001_fixed.py")
+    assert not [p for p in fb.protections if "NOT" in p], fb.protections

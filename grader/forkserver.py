@@ -1,0 +1,108 @@
+"""The fork server: one pre-imported Python that forks a fresh child per run.
+
+Standalone, run as `harness.py --serve SOCKET_FD FRAMEWORK`. It imports numpy (and torch,
+matplotlib) once; each request brings a run's pipes over a Unix socket (SCM_RIGHTS) and gets
+a forked child that becomes its own session, takes those pipes as its only descriptors and
+then confines itself exactly as a freshly started child would. The server never sees an
+expected value: a request holds descriptors and a scratch path, the job travels on the pipe.
+
+Protocol, JSON per datagram. Request: {"rid", "env"} with fds [job, result, stdout, stderr];
+replies: {"rid", "pid"} and, when the child ends, {"pid", "code"} (negative: killed by signal).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import signal
+import socket
+import sys
+from typing import Any, Callable
+
+_exit = os._exit  # the harness replaces os._exit for the submission; the child must really end
+
+
+def serve(sock_fd: int, framework: str, run_child: Callable[[int, int], None],
+          preload: Callable[[str], None]) -> None:
+    preload(framework)
+    sock = socket.socket(fileno=sock_fd)
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_w, False)
+    signal.set_wakeup_fd(wake_w)
+    signal.signal(signal.SIGCHLD, lambda *_: None)
+    while True:
+        ready, _, _ = select.select([sock, wake_r], [], [])
+        if wake_r in ready:
+            os.read(wake_r, 4096)
+            _reap(sock)
+        if sock in ready:
+            try:
+                data, fds, _, _ = socket.recv_fds(sock, 65536, 4)
+            except OSError:
+                data, fds = b"", []
+            if not data:
+                return  # the grader is gone; its children are killed by session
+            request = json.loads(data)
+            pid = os.fork()
+            if pid == 0:
+                _child(request, fds, sock, wake_r, wake_w, run_child)
+            for fd in fds:
+                os.close(fd)
+            _send(sock, {"rid": request["rid"], "pid": pid})
+
+
+def _child(request: dict[str, Any], fds: list[int], sock: socket.socket, wake_r: int, wake_w: int,
+           run_child: Callable[[int, int], None]) -> None:
+    """In the forked child: become a fresh, lone session with only its own pipes, then run."""
+    code = 70
+    try:
+        signal.set_wakeup_fd(-1)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        os.setsid()
+        job, result, out, err = fds
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)
+        os.dup2(out, 1)
+        os.dup2(err, 2)
+        keep = {0, 1, 2, job, result}
+        for fd in [int(n) for n in os.listdir("/proc/self/fd")]:
+            if fd not in keep:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+        del sock, wake_r, wake_w
+        os.environ.clear()
+        os.environ.update(request["env"])
+        os.chdir(request["env"]["HOME"])
+        run_child(job, result)
+        code = 0
+    except SystemExit as e:
+        code = e.code if isinstance(e.code, int) else 1
+    except BaseException:  # noqa: BLE001 - the child must never return into the server loop
+        code = 70
+    finally:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            _exit(code)
+
+
+def _reap(sock: socket.socket) -> None:
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        _send(sock, {"pid": pid, "code": os.waitstatus_to_exitcode(status)})
+
+
+def _send(sock: socket.socket, message: dict[str, Any]) -> None:
+    try:
+        sock.send(json.dumps(message).encode())
+    except OSError:
+        pass
