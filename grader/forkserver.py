@@ -12,6 +12,7 @@ replies: {"rid", "pid"} and, when the child ends, {"pid", "code"} (negative: kil
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import select
@@ -26,6 +27,7 @@ _exit = os._exit  # the harness replaces os._exit for the submission; the child 
 def serve(sock_fd: int, framework: str, run_child: Callable[[int, int], None],
           preload: Callable[[str], None]) -> None:
     preload(framework)
+    gc.freeze()  # the children's collections then leave the shared pages alone (fewer copies on write)
     sock = socket.socket(fileno=sock_fd)
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_w, False)

@@ -63,7 +63,7 @@ class Hidden(Strict):
 
 
 class Training(Strict):
-    rounds: int = Field(ge=10)
+    rounds: int = Field(ge=3)
     step_names: list[str] = ["step", "lr", "learning_rate", "alpha", "eta"]
 
 
