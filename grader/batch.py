@@ -23,6 +23,7 @@ from pydantic import ValidationError
 
 from .feedback import Feedback, error_feedback, gradescope
 from .grade import grade_file
+from .plots import READABLE, draw_curve, draw_histogram
 from .spec import CHECK_IDS
 
 SUFFIXES = (".py", ".ipynb")
@@ -54,6 +55,7 @@ def discover(folder: Path) -> list[Submission]:
 def write_atomic(path: Path, text: str) -> None:
     """Write beside the target and rename over it: a crash leaves the old file or the new one."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.fchmod(fd, READABLE)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
             f.write(text)
@@ -73,12 +75,21 @@ def _cached(sub: Submission, target: Path) -> Feedback | None:
         return None
 
 
-def _grade_one(sub: Submission, assignment: str | None, task: str | None, seed: int | None) -> Feedback:
+def _grade_one(sub: Submission, assignment: str | None, task: str | None, seed: int | None,
+               plots: Path) -> Feedback:
     try:
-        fb = grade_file(sub.path, assignment, task, seed)
+        fb = with_plot(grade_file(sub.path, assignment, task, seed), plots / f"{sub.key}.png")
     except Exception as e:  # a grader bug must cost one verdict, not the batch
         fb = error_feedback(sub.name, f"internal grader error ({type(e).__name__}: {e})", assignment, task)
     return fb.model_copy(update={"submission": sub.name})
+
+
+def with_plot(fb: Feedback, target: Path) -> Feedback:
+    """Draw the feedback's loss curve to target and name the file in the feedback."""
+    if fb.curve is None:
+        return fb
+    draw_curve(fb.curve, f"{fb.submission}: training loss", target)
+    return fb.model_copy(update={"plot": str(target)})
 
 
 def grade_folder(folder: Path, out: Path, assignment: str | None, task: str | None, jobs: int,
@@ -97,7 +108,7 @@ def grade_folder(folder: Path, out: Path, assignment: str | None, task: str | No
             todo.append(sub)
     done = len(results)
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = {pool.submit(_grade_one, sub, assignment, task, seed): sub for sub in todo}
+        futures = {pool.submit(_grade_one, sub, assignment, task, seed, out / "plots"): sub for sub in todo}
         for future in as_completed(futures):
             sub = futures[future]
             fb = future.result()
@@ -118,24 +129,8 @@ def grade_folder(folder: Path, out: Path, assignment: str | None, task: str | No
 
 
 def histogram(results: dict[str, Feedback], target: Path) -> None:
-    """Scores as a fraction of the maximum, one bar per tenth, as a PNG."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fractions = [fb.score / fb.max_score for fb in results.values() if fb.status == "graded" and fb.max_score]
-    fig, ax = plt.subplots(figsize=(6, 3.5))
-    ax.hist(fractions, bins=[i / 10 for i in range(11)], edgecolor="black")
-    ax.set_xlabel("score / maximum")
-    ax.set_ylabel("submissions")
-    ax.set_title(f"{len(fractions)} graded submissions")
-    fig.tight_layout()
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".png")
-    os.close(fd)
-    fig.savefig(tmp, dpi=100)
-    plt.close(fig)
-    os.replace(tmp, target)
+    draw_histogram([fb.score / fb.max_score for fb in results.values() if fb.status == "graded" and fb.max_score],
+                   target)
 
 
 def gradebook(results: dict[str, Feedback]) -> str:

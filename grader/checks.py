@@ -13,10 +13,13 @@ import statistics
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from reference.mistakes import MISTAKES, REFERENCE, Mistake, applicable
+
+from . import plan
 from .compare import Mismatch, compare, scalar
 from .detect import Outline
-from .expected import backward, expected, trained
-from .feedback import CheckResult, HiddenTally
+from .expected import backward, expected, losses, trained
+from .feedback import CheckResult, Curve, HiddenTally
 from .load import Source
 from .plan import Case
 from .sandbox import ChildRun
@@ -117,11 +120,16 @@ class CaseVerdict:
         return not self.mismatches and not self.problem
 
 
-Observe = Callable[[Case, dict[str, Any], dict[str, float]], tuple[dict[str, float], dict[str, Any], str]]
+Observe = Callable[[Case, dict[str, Any], dict[str, float], Mistake],
+                   tuple[dict[str, float], dict[str, Any], str]]
 
 
-def per_case(ev: Evidence, check: str, role: str, probe: str, observe: Observe) -> list[CaseVerdict]:
-    """Run `observe` on each case's frame: it returns (expected, actual, problem) by name."""
+def per_case(ev: Evidence, check: str, role: str, probe: str, observe: Observe,
+             model: Mistake = REFERENCE) -> list[CaseVerdict]:
+    """Run `observe` on each case's frame: it returns (expected, actual, problem) by name.
+
+    Expected values come from the reference, or from a known mistake when diagnosing.
+    """
     _, tol = ev.spec(check)
     verdicts = []
     for case in ev.cases:
@@ -134,7 +142,7 @@ def per_case(ev: Evidence, check: str, role: str, probe: str, observe: Observe) 
         elif (values := case_values(ev, case, frame)) is None:
             v.problem = "the weights your file starts from could not be read as numbers"
         else:
-            want, got, v.problem = observe(case, frame, expected(ev.a, ev.task, values))
+            want, got, v.problem = observe(case, frame, expected(ev.a, ev.task, values, model), model)
             if not v.problem:
                 v.mismatches = compare(want, got, tol)
         verdicts.append(v)
@@ -170,6 +178,25 @@ def summarize(ev: Evidence, check: str, verdicts: list[CaseVerdict], score: floa
             message += f" ({bad.problem})"
     return CheckResult(id=check, status=status, score=score or 0.0, max_score=points, message=message,
                        hints=ev.hint(check), hidden=t)
+
+
+def diagnosed(ev: Evidence, result: CheckResult, role: str, probe: str, observe: Observe) -> CheckResult:
+    """A failing check whose numbers match a known mistake on every case, hidden ones included, names it."""
+    if result.status != "fail" or ev.a.model != "net222":
+        return result
+    ids = [m.id for m in applicable(ev.a.framework, ev.task.activation, ev.task.loss)
+           if all(v.ok for v in per_case(ev, result.id, role, probe, observe, m))]
+    return with_diagnosis(result, ids)
+
+
+def with_diagnosis(result: CheckResult, ids: list[str]) -> CheckResult:
+    """The mistake's name and explanation join the message; its fix leads the hints."""
+    if not ids:
+        return result
+    texts = [MISTAKES[i].text["en"] for i in ids]
+    message = result.message + "".join(f"\nlikely mistake: {t.name}. {t.explanation}" for t in texts)
+    hints = [f"fix: {t.fix}" for t in texts] + result.hints
+    return result.model_copy(update={"diagnosis": ids, "message": message, "hints": hints})
 
 
 def skipped(ev: Evidence, check: str, role: str) -> CheckResult:
@@ -212,13 +239,13 @@ def check_forward(ev: Evidence) -> CheckResult:
         return skipped(ev, "forward", "forward")
     r = ev.a.roles["forward"]
 
-    def observe(case: Case, frame: dict[str, Any], exp: dict[str, float]) -> tuple[dict, dict, str]:
+    def observe(case: Case, frame: dict[str, Any], exp: dict[str, float], _: Mistake) -> tuple[dict, dict, str]:
         got, problem = outputs(ev, "forward", frame)
         names = [n for n in r.outputs + r.optional_outputs if n in got and n != "error"]
         return {n: exp[n] for n in names}, got, problem
 
     verdicts = per_case(ev, "forward", "forward", "forward", observe)
-    result = summarize(ev, "forward", verdicts)
+    result = diagnosed(ev, summarize(ev, "forward", verdicts), "forward", "forward", observe)
     init = ev.task.expect_init
     start = ev.load.get("initial") or {}
     if init is not None and result.status == "pass":
@@ -236,11 +263,11 @@ def check_loss(ev: Evidence) -> CheckResult:
         return skipped(ev, "loss", role)
     probe = "loss" if role == "loss" else "forward"
 
-    def observe(case: Case, frame: dict[str, Any], exp: dict[str, float]) -> tuple[dict, dict, str]:
+    def observe(case: Case, frame: dict[str, Any], exp: dict[str, float], _: Mistake) -> tuple[dict, dict, str]:
         got, problem = outputs(ev, role, frame)
         return {"error": exp["error"]}, got, problem
 
-    return summarize(ev, "loss", per_case(ev, "loss", role, probe, observe))
+    return diagnosed(ev, summarize(ev, "loss", per_case(ev, "loss", role, probe, observe)), role, probe, observe)
 
 
 def check_gradients(ev: Evidence) -> CheckResult:
@@ -249,13 +276,13 @@ def check_gradients(ev: Evidence) -> CheckResult:
         return skipped(ev, "gradients", role)
     grad_names = [f"d_{n}" for n in ev.a.weights]
 
-    def observe(case: Case, frame: dict[str, Any], exp: dict[str, float]) -> tuple[dict, dict, str]:
+    def observe(case: Case, frame: dict[str, Any], exp: dict[str, float], model: Mistake) -> tuple[dict, dict, str]:
         want = {n: exp[n] for n in grad_names}
         if role == "backward":
             got, problem = outputs(ev, "backward", frame)
             fed = frame.get("fed") or {}
             if all(isinstance(fed.get(k), (int, float)) for k in ("out_o1", "out_o2", "out_h1", "out_h2")):
-                want = backward(ev.a, ev.task, case_values(ev, case, frame) or case.values, fed)
+                want = backward(ev.a, ev.task, case_values(ev, case, frame) or case.values, fed, model)
             return want, got, problem
         grads = frame.get("grads") or {}
         return want, {f"d_{n}": grads.get(n) for n in ev.a.weights}, ""
@@ -272,7 +299,26 @@ def check_gradients(ev: Evidence) -> CheckResult:
     if wrong and right:
         bad = [n for n in grad_names if n in wrong]
         result.message += f"\n{_span(bad)} differ from the reference; {_span(right)} match"
-    return result
+    if role == "backward" and result.status == "fail":
+        result.message += _consistency(ev, verdicts[0])
+    return diagnosed(ev, result, role, "gradients", observe)
+
+
+def _consistency(ev: Evidence, given: CaseVerdict) -> str:
+    """bp-numpy: do the student's gradients follow the student's own forward (finite differences)?"""
+    frame = ev.frames.get("gradients/0") or {}
+    numeric = frame.get("numeric")
+    got, problem = outputs(ev, "backward", frame)
+    if problem or not isinstance(numeric, list) or len(numeric) != len(ev.a.weights):
+        return ""
+    slopes = {f"d_{n}": v for n, v in zip(ev.a.weights, numeric)}
+    if compare(slopes, got, Tolerance(rtol=1e-3, atol=1e-6)):
+        return ("\nyour gradients do not match the slopes of your own loss (finite differences of your "
+                "forward_propagate's error): the derivation in your backward pass is wrong")
+    if any(ev.results[k].status != "pass" for k in ("forward", "loss") if k in ev.results):
+        return ("\nyour gradients are the true slopes of your own loss: the backward pass follows your "
+                "forward pass, so fix the forward/loss first")
+    return ""
 
 
 def _span(names: list[str]) -> str:
@@ -291,8 +337,9 @@ def check_update(ev: Evidence) -> CheckResult:
         return skipped(ev, "update", "update")
     is_torch = ev.a.framework == "torch"
     notes: list[str] = []
+    seen: dict[int, str] = {}  # case -> the known mistake its numbers show
 
-    def observe(case: Case, frame: dict[str, Any], exp: dict[str, float]) -> tuple[dict, dict, str]:
+    def observe(case: Case, frame: dict[str, Any], exp: dict[str, float], _: Mistake) -> tuple[dict, dict, str]:
         old = case_values(ev, case, frame) or case.values
         new = [scalar(w)[0] for w in frame.get("weights", [])]
         if len(new) != len(ev.a.weights) or any(v is None for v in new):
@@ -302,6 +349,8 @@ def check_update(ev: Evidence) -> CheckResult:
         step = case.values["step"] if frame.get("step_given") else measured
         ev.steps[case.index] = step
         if not math.isfinite(step) or step <= 0 or (frame.get("step_given") and measured < 0):
+            if measured < 0:
+                seen[case.index] = "update-sign-error"
             return {}, {}, ("the weights move along the gradient instead of against it: "
                             "use w = w - step * grad (sign error)" if measured < 0
                             else "the update does not change the weights by a step times the gradient")
@@ -313,6 +362,9 @@ def check_update(ev: Evidence) -> CheckResult:
             stale = [n for n, g in zip(ev.a.weights, frame.get("grads_after") or [])
                      if g is not None and scalar(g)[0] not in (0.0, None)]
             if stale:
+                if stale == ev.a.weights or stale == ev.a.weights[1:]:
+                    seen[case.index] = "gradients-never-zeroed" if stale == ev.a.weights \
+                        else "gradients-zeroed-for-w1-only"
                 return {}, {}, (f"{_span(stale)} still hold their gradient after {ev.functions['update']}: "
                                 f"zero every weight's gradient (w.grad.data.zero_())")
         return want, got, ""
@@ -321,6 +373,9 @@ def check_update(ev: Evidence) -> CheckResult:
     result = summarize(ev, "update", verdicts)
     if notes:
         result.message += f" ({notes[0]})"
+    shown = set(seen.values())
+    if result.status == "fail" and len(seen) == len(verdicts) and len(shown) == 1:
+        return with_diagnosis(result, sorted(shown))
     return result
 
 
@@ -336,10 +391,10 @@ def check_training(ev: Evidence) -> CheckResult:
                            message="training is judged on top of loss, gradients and update: all failed above")
     grad_names = [f"d_{n}" for n in ev.a.weights]
 
-    def observe(case: Case, frame: dict[str, Any], _: dict[str, float]) -> tuple[dict, dict, str]:
+    def observe(case: Case, frame: dict[str, Any], _: dict[str, float], __: Mistake) -> tuple[dict, dict, str]:
         rounds = frame.get("rounds") or []
-        if len(rounds) != ev.a.training.rounds:
-            return {}, {}, f"training stopped after {len(rounds)} of {ev.a.training.rounds} rounds"
+        if len(rounds) != plan.rounds(ev.a, case):
+            return {}, {}, f"training stopped after {len(rounds)} of {plan.rounds(ev.a, case)} rounds"
         step = ev.steps.get(case.index, case.values["step"])
         nexts = [r.get("weights") for r in rounds[1:]] + [frame.get("final")]
         for k, (r, nxt) in enumerate(zip(rounds, nexts), start=1):
@@ -416,15 +471,61 @@ def check_policy(ev: Evidence) -> CheckResult:
                        message="numpy only: no autograd library used")
 
 
-def insights(a: Assignment, task: Task) -> list[str]:
-    """What the numbers of this task teach whatever the verdict (the seeds ask these questions)."""
+def insights(ev: Evidence) -> list[str]:
+    """What the numbers teach whatever the verdict: the questions the seeds keep asking."""
+    a, task = ev.a, ev.task
     out = []
     if a.model == "net222" and task.activation == "sigmoid":
         outside = [f"{n} = {v:g}" for n, v in zip(a.targets, a.given.targets) if not 0 < v < 1]
         if outside:
             out.append(f"why the loss never reaches 0: {', '.join(outside)} lies outside sigmoid's range (0, 1), "
                        "so that output can only approach it")
+    c = curve(ev) if all(ev.results[k].status == "pass" for k in ("gradients", "update") if k in ev.results) \
+        else None  # with wrong mechanics a rising loss says nothing about the step
+    if c and (rise := next((k for k in range(1, len(c.student)) if c.student[k] > c.student[k - 1] * (1 + 1e-9)),
+                           None)):
+        out.append(f"the loss rose from round {rise} to round {rise + 1} ({c.student[rise - 1]:.6g} -> "
+                   f"{c.student[rise]:.6g}) at step {c.step:g}: the step is too large, try a smaller one")
+    if a.model == "net222":
+        out.extend(_dead_units(ev))
+        if task.expect_init is not None:
+            final = [scalar(v)[0] for v in (ev.frames.get("training/0") or {}).get("final") or []]
+            if len(final) == len(a.weights) and final[0] == final[1] and final[2] == final[3]:
+                out.append("symmetry: starting from equal weights, h1 and h2 compute the same thing and get the same "
+                           "gradients, so w1 = w2 and w3 = w4 after every round; zero initialisation cannot break "
+                           "this, random initialisation does")
     return out
+
+
+def _dead_units(ev: Evidence) -> list[str]:
+    """ReLU units whose every weight gets a zero gradient on the given case: they have stopped learning."""
+    if ev.task.activation != "relu":
+        return []
+    frame = ev.frames.get("gradients/0") or {}
+    if "grads" in frame:
+        grads = {f"d_{n}": scalar(v)[0] for n, v in (frame.get("grads") or {}).items()}
+    else:
+        got, _ = outputs(ev, "backward", frame) if "backward" in ev.a.roles else ({}, "")
+        grads = {n: scalar(v)[0] for n, v in got.items()}
+    units = {"h1": ["d_w1", "d_w3", "d_w5", "d_w6"], "h2": ["d_w2", "d_w4", "d_w7", "d_w8"]}
+    dead = [u for u, names in units.items() if all(grads.get(n) == 0.0 for n in names)]
+    return [f"dead ReLU: {u}'s input is negative on the given case, so relu'(z) = 0 and its weights "
+            f"({', '.join(n[2:] for n in units[u])}) get no gradient at all; another start or a smaller step "
+            f"can revive it" for u in dead]
+
+
+def curve(ev: Evidence) -> Curve | None:
+    """The given case's training loss, round by round: the submission's and the reference's from the same start."""
+    frame = ev.frames.get("training/0") or {}
+    rounds = frame.get("rounds") or []
+    student = [scalar(r.get("loss"))[0] for r in rounds]
+    start = [scalar(v)[0] for v in (rounds[0].get("weights") or [])] if rounds else []
+    step = ev.steps.get(0, ev.cases[0].values["step"])
+    if not rounds or any(v is None or not math.isfinite(v) for v in student) or len(start) != len(ev.a.weights) \
+            or any(v is None for v in start) or not math.isfinite(step):
+        return None
+    reference = losses(ev.a, ev.task, ev.cases[0].values, start, step, len(rounds))  # type: ignore[arg-type]
+    return Curve(student=student, reference=reference, step=step)  # type: ignore[arg-type]
 
 
 CHECKS: dict[str, Callable[[Evidence], CheckResult]] = {

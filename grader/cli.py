@@ -47,6 +47,9 @@ def grade(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Folder mode: no progress line, only the summary."),
     gradescope: bool = typer.Option(
         False, "--gradescope", help="Folder mode: also write gradescope/<stem>/results.json in Gradescope's format."),
+    plots: Optional[Path] = typer.Option(
+        None, "--plots", help="Draw the training loss against the reference's as DIR/<stem>.png (a folder: always, "
+                              "in OUT/plots)."),
     start: str = typer.Option(
         "fork", "--start", help="How each sandboxed child starts: fork (from a pre-imported server; Linux) "
                                 "or fresh (a new Python per child, slower)."),
@@ -68,6 +71,8 @@ def grade(
         return
     try:
         fb = grade_file(path, assignment, task, seed)
+        if plots is not None:
+            fb = batch.with_plot(fb, plots / f"{path.stem}.png")
     except UsageError as e:
         typer.echo(f"grade: {e}", err=True)
         raise typer.Exit(2) from None

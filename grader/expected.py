@@ -8,16 +8,18 @@ from __future__ import annotations
 import numpy as np
 
 from reference import lecture, net222
+from reference.mistakes import REFERENCE, Mistake
 
 from .spec import Assignment, Task
 
 
-def expected(a: Assignment, task: Task, case: dict[str, float]) -> dict[str, float]:
+def expected(a: Assignment, task: Task, case: dict[str, float], model: Mistake = REFERENCE) -> dict[str, float]:
+    """The named values of one case, as the reference computes them (or a known mistake, for net222)."""
     w = np.array([case[n] for n in a.weights])
     if a.model == "net222":
         x = np.array([case[n] for n in a.inputs])
         y = np.array([case[n] for n in a.targets])
-        p = net222.evaluate(x, y, w, task.activation, task.loss)
+        p = model.run_evaluate(x, y, w, task.activation, task.loss)
         values = {"out_o1": p.o[0], "out_o2": p.o[1], "out_h1": p.h[0], "out_h2": p.h[1], "error": p.loss}
         grad = p.grad
     else:
@@ -28,13 +30,14 @@ def expected(a: Assignment, task: Task, case: dict[str, float]) -> dict[str, flo
     return {k: float(v) for k, v in values.items()}
 
 
-def backward(a: Assignment, task: Task, case: dict[str, float], fed: dict[str, float]) -> dict[str, float]:
-    """The gradients the reference derives from forward outputs `fed` (the submission's own)."""
+def backward(a: Assignment, task: Task, case: dict[str, float], fed: dict[str, float],
+             model: Mistake = REFERENCE) -> dict[str, float]:
+    """The gradients the reference (or a mistake) derives from forward outputs `fed`, the submission's own."""
     x = np.array([case[n] for n in a.inputs])
     y = np.array([case[n] for n in a.targets])
     w = np.array([case[n] for n in a.weights])
-    grad = net222.backward(x, y, w, np.array([fed["out_h1"], fed["out_h2"]]),
-                           np.array([fed["out_o1"], fed["out_o2"]]), task.activation, task.loss)
+    grad = model.run_backward(x, y, w, np.array([fed["out_h1"], fed["out_h2"]]),
+                              np.array([fed["out_o1"], fed["out_o2"]]), task.activation, task.loss)
     return {f"d_{n}": float(g) for n, g in zip(a.weights, grad)}
 
 
@@ -48,6 +51,22 @@ def trained(a: Assignment, task: Task, case: dict[str, float], start: list[float
     else:
         w = lecture.train(a.model, np.array(start), a.given.data_x, a.given.data_y, step, updates)
     return [float(v) for v in w]
+
+
+def losses(a: Assignment, task: Task, case: dict[str, float], start: list[float], step: float,
+           rounds: int) -> list[float]:
+    """The reference's loss before each of `rounds` updates from `start`: the curve to draw beside a student's."""
+    w = np.array(start, dtype=float)
+    if a.model == "net222":
+        x = np.array([case[n] for n in a.inputs])
+        y = np.array([case[n] for n in a.targets])
+        return [float(v) for v in net222.train(x, y, w, step, rounds, task.activation, task.loss)[0]]
+    out = []
+    x, y = case[a.inputs[0]], case[a.targets[0]]
+    for _ in range(rounds):
+        out.append(lecture.loss(a.model, w, x, y))
+        w = w - step * lecture.gradient(a.model, w, x, y)
+    return out
 
 
 def well_conditioned(a: Assignment, task: Task, case: dict[str, float]) -> bool:

@@ -26,6 +26,15 @@ class CheckResult(BaseModel):
     message: str
     hints: list[str] = []
     hidden: HiddenTally | None = None
+    diagnosis: list[str] = []  # ids of known mistakes (reference/mistakes.py) the numbers match
+
+
+class Curve(BaseModel):
+    """The given case's training loss per round: the submission's, and the reference's from the same start."""
+
+    student: list[float]
+    reference: list[float]
+    step: float
 
 
 class Feedback(BaseModel):
@@ -43,6 +52,8 @@ class Feedback(BaseModel):
     detected: str | None = None  # what was detected, and from what, when not given on the command line
     notes: list[str] = []
     protections: list[str] = []  # the sandbox layers that were active for this grading
+    curve: Curve | None = None
+    plot: str | None = None  # the PNG of `curve`, when one was drawn (--plots, and always in a batch)
     seconds: float = 0.0
 
     @property

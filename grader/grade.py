@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from . import plan, sandbox
-from .checks import Evidence, insights, judge, lost
+from .checks import Evidence, curve, insights, judge, lost
 from .detect import detect_assignment, detect_task, outline
 from .feedback import Feedback, error_feedback
 from .load import LoadError, load
@@ -105,7 +105,7 @@ def _grade(path: Path, assignment_id: str | None, task_id: str | None, seed: int
     checks = judge(ev)
     return Feedback(submission=name, assignment=a.id, task=task_id, status="graded",
                     score=round(sum(c.score for c in checks), 6), max_score=sum(c.max_score for c in checks),
-                    checks=checks, detected="; ".join(detected) or None, notes=notes + insights(a, task),
+                    checks=checks, detected="; ".join(detected) or None, notes=notes + insights(ev), curve=curve(ev),
                     protections=sandbox.protections(probe_run))
 
 

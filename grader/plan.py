@@ -73,8 +73,13 @@ def probes(a: Assignment, task: Task, all_cases: list[Case], has_update: bool) -
         if has_update:
             out.append({"id": f"update/{c.index}", "kind": "update", "role": "update", "grads": list(c.grads),
                         **base})
-            out.append({"id": f"training/{c.index}", "kind": "train", "rounds": a.training.rounds, **base})
+            out.append({"id": f"training/{c.index}", "kind": "train", "rounds": rounds(a, c), **base})
     return out
+
+
+def rounds(a: Assignment, case: Case) -> int:
+    """Training rounds probed on a case: a longer run on the given case gives the loss curve."""
+    return a.training.rounds if case.hidden else max(a.training.rounds, a.training.curve)
 
 
 def job(a: Assignment, source: str, filename: str, mode: str, probe_list: list[dict[str, Any]]) -> dict[str, Any]:
