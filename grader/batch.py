@@ -78,7 +78,7 @@ def _cached(sub: Submission, target: Path) -> Feedback | None:
 def _grade_one(sub: Submission, assignment: str | None, task: str | None, seed: int | None,
                plots: Path) -> Feedback:
     try:
-        fb = with_plot(grade_file(sub.path, assignment, task, seed), plots / f"{sub.key}.png")
+        fb = with_plot(grade_file(sub.path, assignment, task, seed, view="instructor"), plots / f"{sub.key}.png")
     except Exception as e:  # a grader bug must cost one verdict, not the batch
         fb = error_feedback(sub.name, f"internal grader error ({type(e).__name__}: {e})", assignment, task)
     return fb.model_copy(update={"submission": sub.name})
@@ -121,7 +121,7 @@ def grade_folder(folder: Path, out: Path, assignment: str | None, task: str | No
     if gradescope_too:
         for key, fb in ordered.items():
             (out / "gradescope" / key).mkdir(parents=True, exist_ok=True)
-            write_atomic(out / "gradescope" / key / "results.json", json.dumps(gradescope(fb), indent=2) + "\n")
+            write_atomic(out / "gradescope" / key / "results.json", json.dumps(gradescope(fb.for_view("student")), indent=2) + "\n")
     write_atomic(out / "grades.csv", gradebook(ordered))
     write_atomic(out / "summary.json", json.dumps(summary(ordered), indent=2, ensure_ascii=False) + "\n")
     histogram(ordered, out / "histogram.png")

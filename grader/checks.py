@@ -19,7 +19,7 @@ from . import plan
 from .compare import Mismatch, compare, scalar
 from .detect import Outline
 from .expected import backward, expected, losses, trained
-from .feedback import CheckResult, Curve, HiddenTally
+from .feedback import CaseDetail, CaseMismatch, CheckResult, Curve, HiddenTally
 from .load import Source
 from .plan import Case
 from .sandbox import ChildRun
@@ -160,9 +160,12 @@ def summarize(ev: Evidence, check: str, verdicts: list[CaseVerdict], score: floa
     points, _ = ev.spec(check)
     t = tally(verdicts)
     given = verdicts[0]
+    cases = [CaseDetail(case=v.case.index, passed=v.ok, inputs=v.case.values, problem=v.problem,
+                        mismatches=[CaseMismatch(name=m.name, expected=m.expected, actual=m.actual)
+                                    for m in v.mismatches]) for v in verdicts]
     hidden_text = f"hidden cases: {t.passed}/{t.total} passed"
     if all(v.ok for v in verdicts):
-        return CheckResult(id=check, status="pass", score=points, max_score=points, hidden=t,
+        return CheckResult(id=check, status="pass", score=points, max_score=points, hidden=t, cases=cases,
                            message=passed_message or f"matches the reference on the given case; {hidden_text}")
     status = "error" if any(v.errored for v in verdicts) else "fail"
     if not given.ok:
@@ -177,7 +180,7 @@ def summarize(ev: Evidence, check: str, verdicts: list[CaseVerdict], score: floa
         if bad.errored:  # a numeric problem of a hidden case would show its values
             message += f" ({bad.problem})"
     return CheckResult(id=check, status=status, score=score or 0.0, max_score=points, message=message,
-                       hints=ev.hint(check), hidden=t)
+                       hints=ev.hint(check), hidden=t, cases=cases)
 
 
 def diagnosed(ev: Evidence, result: CheckResult, role: str, probe: str, observe: Observe) -> CheckResult:

@@ -50,6 +50,9 @@ def grade(
     plots: Optional[Path] = typer.Option(
         None, "--plots", help="Draw the training loss against the reference's as DIR/<stem>.png (a folder: always, "
                               "in OUT/plots)."),
+    view: str = typer.Option(
+        "student", "--view", help="student: hidden cases only counted; instructor: the JSON also holds every "
+                                  "case's numbers (a folder's JSONs always do; its Gradescope files never)."),
     start: str = typer.Option(
         "fork", "--start", help="How each sandboxed child starts: fork (from a pre-imported server; Linux) "
                                 "or fresh (a new Python per child, slower)."),
@@ -66,11 +69,14 @@ def grade(
         typer.echo(f"grade: --start must be one of {', '.join(sandbox.STARTS)}", err=True)
         raise typer.Exit(2)
     sandbox.use(start)
+    if view not in ("student", "instructor"):
+        typer.echo("grade: --view must be student or instructor", err=True)
+        raise typer.Exit(2)
     if path.is_dir():
         _grade_folder(path, out, assignment, task, jobs, force, quiet, seed, gradescope)
         return
     try:
-        fb = grade_file(path, assignment, task, seed)
+        fb = grade_file(path, assignment, task, seed, view)
         if plots is not None:
             fb = batch.with_plot(fb, plots / f"{path.stem}.png")
     except UsageError as e:

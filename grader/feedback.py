@@ -16,6 +16,22 @@ class HiddenTally(BaseModel):
     total: int = Field(ge=0)
 
 
+class CaseMismatch(BaseModel):
+    name: str
+    expected: float
+    actual: float | None
+
+
+class CaseDetail(BaseModel):
+    """One case of a check, numbers included: the instructor's view only (hidden cases are secret)."""
+
+    case: int  # 0: the homework's given case; 1..: hidden cases
+    passed: bool
+    inputs: dict[str, float]
+    problem: str = ""
+    mismatches: list[CaseMismatch] = []
+
+
 class CheckResult(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -27,6 +43,7 @@ class CheckResult(BaseModel):
     hints: list[str] = []
     hidden: HiddenTally | None = None
     diagnosis: list[str] = []  # ids of known mistakes (reference/mistakes.py) the numbers match
+    cases: list[CaseDetail] | None = None  # instructor view only
 
 
 class Curve(BaseModel):
@@ -41,6 +58,7 @@ class Feedback(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     schema_version: Literal[1] = 1
+    view: Literal["student", "instructor"] = "student"
     submission: str
     assignment: str | None
     task: str | None
@@ -55,6 +73,13 @@ class Feedback(BaseModel):
     curve: Curve | None = None
     plot: str | None = None  # the PNG of `curve`, when one was drawn (--plots, and always in a batch)
     seconds: float = 0.0
+
+    def for_view(self, view: str) -> Feedback:
+        """The student's view drops every case's numbers: hidden ones must never reach a student."""
+        if view == "instructor":
+            return self.model_copy(update={"view": "instructor"})
+        return self.model_copy(update={"view": "student",
+                                       "checks": [c.model_copy(update={"cases": None}) for c in self.checks]})
 
     @property
     def all_passed(self) -> bool:

@@ -52,9 +52,10 @@ def choose(assignments: dict[str, Assignment], assignment_id: str | None, task_i
 
 
 def grade_file(path: Path, assignment_id: str | None = None, task_id: str | None = None,
-               seed: int | None = None) -> Feedback:
+               seed: int | None = None, view: str = "student") -> Feedback:
+    """The verdict on one file; `instructor` view adds every case's numbers, hidden ones included."""
     started = time.monotonic()
-    fb = _grade(path, assignment_id, task_id, seed)
+    fb = _grade(path, assignment_id, task_id, seed).for_view(view)
     return fb.model_copy(update={"seconds": round(time.monotonic() - started, 3)})
 
 

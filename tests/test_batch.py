@@ -62,7 +62,7 @@ def test_rerun_resumes_and_force_regrades(classroom: Path, tmp_path: Path, monke
     first = batch.grade_folder(classroom, out, "bp-torch", None, jobs=2)
     graded: list[Path] = []
 
-    def spy(path: Path, *args: object) -> Feedback:
+    def spy(path: Path, *args: object, **kwargs: object) -> Feedback:
         graded.append(path)
         return first[next(k for k, v in first.items() if classroom / v.submission == path)]
 
@@ -80,10 +80,10 @@ def test_a_grader_crash_costs_one_verdict_not_the_batch(classroom: Path, tmp_pat
                                                         monkeypatch: pytest.MonkeyPatch):
     real = batch.grade_file
 
-    def flaky(path: Path, *args: object) -> Feedback:
+    def flaky(path: Path, *args: object, **kwargs: object) -> Feedback:
         if path.name == "carol.py":
             raise RuntimeError("boom")
-        return real(path, *args)
+        return real(path, *args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(batch, "grade_file", flaky)
     results = batch.grade_folder(classroom, tmp_path / "results", "bp-torch", None, jobs=2)
