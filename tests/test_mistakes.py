@@ -1,0 +1,504 @@
+"""The catalogue of known mistakes (reference/mistakes.py) is well formed, every variant is
+told apart from the reference and from the others by its check's numbers, and each
+variant reproduces what the wrong code computes: the fixture submissions' own functions,
+torch written the way students write it, and figures printed in the seeds' logs."""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import io
+import itertools
+import re
+from functools import cache
+
+import numpy as np
+import pytest
+import torch
+
+from grader.spec import load_assignment, load_all
+from reference import mistakes, net222
+from reference.mistakes import CHECKS, MISTAKES, Mistake, applicable, observe
+
+from .conftest import SUBMISSIONS
+
+X, Y = [0.5, 0.3], [0.23, -0.07]
+W = [0.2, -0.4, 0.5, 0.6, 0.1, -0.5, -0.3, 0.8]
+ASSIGNMENT = {"numpy": "bp-numpy", "torch": "bp-torch"}
+COMBOS = list(itertools.product(mistakes.FRAMEWORKS, net222.ACTIVATIONS, net222.LOSSES))
+WHERE = [(m.id, *c) for m in MISTAKES.values() for c in COMBOS if m.applies_to(*c)]
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+# ---------------------------------------------------------------- cases
+
+def random_cases(framework: str, act: str, loss: str, n: int = 20, seed: int = 11):
+    """Hidden-style cases (the assignment's ranges), well conditioned as the grader keeps them."""
+    h = load_assignment(ASSIGNMENT[framework]).hidden
+    rng = np.random.default_rng(seed)
+    out = []
+    while len(out) < n:
+        x, y = rng.uniform(*h.inputs, 2), rng.uniform(*h.targets, 2)
+        w, step = rng.uniform(*h.weights, 8), float(rng.uniform(*h.step))
+        p = net222.evaluate(x, y, w, act, loss)
+        if np.all(np.abs(p.z) > 0.05) and np.all(np.abs(p.grad) > 1e-4):
+            grads = rng.choice([-1.0, 1.0], 8) * rng.uniform(0.1, 1.0, 8)
+            out.append((x, y, w, step, grads))
+    return out
+
+
+def all_cases(framework: str, act: str, loss: str, n: int = 20):
+    g = load_assignment(ASSIGNMENT[framework]).given
+    given = (np.array(g.inputs), np.array(g.targets), np.array(g.weights), g.step, None)
+    return [given, *random_cases(framework, act, loss, n)]
+
+
+def tolerance(framework: str, check: str):
+    t = load_assignment(ASSIGNMENT[framework]).checks[check].tolerance
+    return t.rtol, t.atol
+
+
+def numbers(check: str, case, act: str, loss: str, m: Mistake | None = None) -> dict[str, np.ndarray]:
+    x, y, w, step, grads = case
+    return observe(check, x, y, w, act, loss, step=step, rounds=12, grad=grads, mistake=m)
+
+
+def same(a: dict[str, np.ndarray], b: dict[str, np.ndarray], rtol: float, atol: float) -> bool:
+    return a.keys() == b.keys() and all(np.allclose(a[k], b[k], rtol=rtol, atol=atol) for k in a)
+
+
+# ---------------------------------------------------------------- the catalogue's form
+
+def test_ids_are_unique_stable_kebab_case():
+    ids = [m.id for m in mistakes._CATALOGUE]
+    assert len(ids) == len(set(ids)) == len(MISTAKES)
+    for key, m in MISTAKES.items():
+        assert key == m.id
+        assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)+", m.id), m.id
+
+
+@pytest.mark.parametrize("mid", sorted(MISTAKES))
+def test_fields(mid: str):
+    m = MISTAKES[mid]
+    assert m.check in CHECKS
+    assert m.frameworks and set(m.frameworks) <= set(mistakes.FRAMEWORKS)
+    assert m.activations and set(m.activations) <= set(net222.ACTIVATIONS)
+    assert m.losses and set(m.losses) <= set(net222.LOSSES)
+    stage = {"forward": m.evaluate, "loss": m.evaluate, "gradients": m.evaluate, "update": m.update,
+             "training": m.train}[m.check]
+    assert stage is not None, "the stage that makes the mistake must be given"
+    for path in m.fixtures:
+        assert (SUBMISSIONS / path).is_file(), path
+    hash(m)  # usable in sets despite the text dict
+
+
+@pytest.mark.parametrize("mid", sorted(MISTAKES))
+def test_texts_in_english_and_chinese(mid: str):
+    m = MISTAKES[mid]
+    assert set(m.text) == {"en", "zh"}
+    for lang, t in m.text.items():
+        for part in (t.name, t.explanation, t.fix):
+            assert isinstance(part, str) and part.strip()
+        assert "\n" not in t.name and "|" not in t.name
+        assert bool(CJK.search(t.name + t.explanation)) == (lang == "zh")
+    assert m.text["en"].name != m.text["zh"].name
+
+
+def test_the_docstring_documents_every_id():
+    assert mistakes.table("en") in mistakes.__doc__
+    for m in MISTAKES.values():
+        assert f"`{m.id}`" in mistakes.__doc__
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_table(lang: str):
+    rows = mistakes.table(lang).splitlines()
+    assert len(rows) == 2 + len(MISTAKES)
+    assert all(r.startswith("| ") and r.endswith(" |") and r.count(" | ") == 2 for r in rows)
+    for m, row in zip(MISTAKES.values(), rows[2:]):
+        assert row == f"| `{m.id}` | {m.text[lang].name} | {m.check} |"
+
+
+def test_table_rejects_unknown_language():
+    with pytest.raises(ValueError):
+        mistakes.table("fr")
+
+
+# ---------------------------------------------------------------- applicable()
+
+def test_every_task_of_the_222_assignments_has_mistakes():
+    for a in load_all().values():
+        if a.model != "net222":
+            continue
+        for task in a.tasks.values():
+            found = applicable(a.framework, task.activation, task.loss)
+            assert found, (a.id, task.title)
+            assert all(a.framework in m.frameworks for m in found)
+
+
+def test_applicable_picks_by_framework_activation_and_loss():
+    ids = lambda *c: {m.id for m in applicable(*c)}  # noqa: E731
+    numpy = ids("numpy", "sigmoid", "mse")
+    assert {"hidden-delta-from-gradients", "output-sigmoid-derivative-missing", "hidden-sigmoid-derivative-missing",
+            "update-sign-error", "loss-doubled", "hidden-weights-row-by-row"} <= numpy
+    assert not numpy & {"gradients-never-zeroed", "gradients-zeroed-for-w1-only", "cross-entropy-over-one-class",
+                        "relu-instead-of-sigmoid"}
+    torch_sigmoid = ids("torch", "sigmoid", "mse")
+    assert {"gradients-never-zeroed", "gradients-zeroed-for-w1-only", "relu-instead-of-sigmoid"} <= torch_sigmoid
+    assert "hidden-delta-from-gradients" not in torch_sigmoid and "sigmoid-instead-of-relu" not in torch_sigmoid
+    relu = ids("torch", "relu", "mse")
+    assert "sigmoid-instead-of-relu" in relu and "relu-instead-of-sigmoid" not in relu
+    assert "loss-doubled" in ids("torch", "sigmoid", "mse-mean")
+    ce = ids("torch", "sigmoid", "cross-entropy")
+    assert "cross-entropy-over-one-class" in ce and not ce & {"loss-doubled", "loss-halved"}
+
+
+@pytest.mark.parametrize("bad", [("jax", "sigmoid", "mse"), ("numpy", "tanh", "mse"), ("torch", "relu", "l1")])
+def test_applicable_rejects_unknown(bad):
+    with pytest.raises(ValueError):
+        applicable(*bad)
+
+
+# ---------------------------------------------------------------- told apart by the numbers
+
+@pytest.mark.parametrize("mid,framework,act,loss", WHERE)
+def test_differs_from_the_reference_on_the_given_and_random_cases(mid: str, framework: str, act: str, loss: str):
+    m = MISTAKES[mid]
+    rtol, atol = tolerance(framework, m.check)
+    for i, case in enumerate(all_cases(framework, act, loss)):
+        mine, ref = numbers(m.check, case, act, loss, m), numbers(m.check, case, act, loss)
+        assert not same(mine, ref, rtol, atol), f"case {i}: {mine} equals the reference"
+
+
+@pytest.mark.parametrize("mid,framework,act,loss",
+                         [c for c in WHERE if c[1] == "numpy" and MISTAKES[c[0]].backward is not None])
+def test_the_fed_backward_differs_too(mid: str, framework: str, act: str, loss: str):
+    """What the numpy grader probes: back_propagate fed the reference's forward outputs."""
+    m = MISTAKES[mid]
+    rtol, atol = tolerance(framework, "gradients")
+    for i, (x, y, w, _, _) in enumerate(all_cases(framework, act, loss)):
+        mine = observe("gradients", x, y, w, act, loss, fed=True, mistake=m)
+        assert not same(mine, observe("gradients", x, y, w, act, loss), rtol, atol), f"case {i}"
+
+
+@pytest.mark.parametrize("framework,act,loss", COMBOS)
+def test_the_default_backward_is_the_reference(framework: str, act: str, loss: str):
+    for x, y, w, _, _ in all_cases(framework, act, loss, n=5):
+        p = net222.evaluate(x, y, w, act, loss)
+        np.testing.assert_allclose(mistakes._backward(x, y, w, p.h, p.o, act, loss), p.grad, rtol=1e-12, atol=1e-16)
+
+
+def test_hidden_rows_fed_the_reference_outputs_swap_two_gradients():
+    m = MISTAKES["hidden-weights-row-by-row"]
+    for x, y, w, _, _ in all_cases("numpy", "sigmoid", "mse"):
+        ref = net222.evaluate(x, y, w).grad
+        np.testing.assert_allclose(observe("gradients", x, y, w, fed=True, mistake=m)["grad"],
+                                   ref[[0, 2, 1, 3, 4, 5, 6, 7]], rtol=1e-12)
+
+
+@pytest.mark.parametrize("mid,framework,act,loss", WHERE)
+def test_earlier_checks_see_the_reference(mid: str, framework: str, act: str, loss: str):
+    """`check` is the first check that sees the mistake: one bug, one failure."""
+    m = MISTAKES[mid]
+    for case in all_cases(framework, act, loss, n=5):
+        for check in CHECKS[:CHECKS.index(m.check)]:
+            assert same(numbers(check, case, act, loss, m), numbers(check, case, act, loss), 1e-12, 1e-14), check
+
+
+@pytest.mark.parametrize("framework,act,loss", COMBOS)
+def test_no_two_mistakes_coincide(framework: str, act: str, loss: str):
+    found = applicable(framework, act, loss)
+    cases = all_cases(framework, act, loss, n=5)
+    for a, b in itertools.combinations(found, 2):
+        if a.check != b.check:
+            continue
+        rtol, atol = tolerance(framework, a.check)
+        assert any(not same(numbers(a.check, c, act, loss, a), numbers(a.check, c, act, loss, b), rtol, atol)
+                   for c in cases), (a.id, b.id)
+
+
+def test_at_zero_weights_three_mistakes_hide_in_the_first_pass():
+    """The documented coincidence of the zero-init task, and the round of training that shows each."""
+    zero = np.zeros(8)
+    hidden = {m.id for m in applicable("torch", "sigmoid", "mse") + applicable("numpy", "sigmoid", "mse")
+              if same(observe(m.check, X, Y, zero, mistake=m), observe(m.check, X, Y, zero), 1e-12, 1e-14)}
+    assert hidden == {"hidden-sigmoid-derivative-missing", "weights-row-by-row", "hidden-weights-row-by-row"}
+    shows = {}
+    for mid in hidden:
+        m = MISTAKES[mid]
+        for rounds in range(1, 5):
+            _, w = m.run_train(X, Y, zero, 1.0, rounds)  # the student's own weights, as training probes them
+            if not same(observe(m.check, X, Y, w, mistake=m), observe(m.check, X, Y, w), 1e-6, 1e-9):
+                shows[mid] = rounds + 1
+                break
+    assert shows == {"hidden-sigmoid-derivative-missing": 2, "weights-row-by-row": 2, "hidden-weights-row-by-row": 3}
+    doc = mistakes.__doc__.split("At all-zero weights")[1]
+    for mid in hidden:
+        assert f"`{mid}`" in doc
+
+
+def test_observe_of_the_reference_is_net222():
+    p = net222.evaluate(X, Y, W)
+    assert observe("loss", X, Y, W)["loss"][0] == p.loss
+    np.testing.assert_array_equal(observe("gradients", X, Y, W)["grad"], p.grad)
+    np.testing.assert_array_equal(observe("update", X, Y, W, step=0.5)["w"], np.array(W) - 0.5 * p.grad)
+    losses, w = net222.train(X, Y, W, 1.0, 12)
+    t = observe("training", X, Y, W)
+    np.testing.assert_array_equal(t["losses"], losses)
+    np.testing.assert_array_equal(t["w"], w)
+    with pytest.raises(ValueError):
+        observe("policy", X, Y, W)
+
+
+# ---------------------------------------------------------------- the fixtures' own functions
+
+@cache
+def fixture_functions(path: str) -> dict:
+    """The fixture's functions only (no __main__, no matplotlib), in a fresh namespace."""
+    tree = ast.parse((SUBMISSIONS / path).read_text(encoding="utf-8"))
+    keep = [n for n in tree.body if isinstance(n, ast.FunctionDef)
+            or (isinstance(n, ast.Import) and all(a.name in ("numpy", "torch") for a in n.names))]
+    ns: dict = {"__name__": "fixture"}
+    exec(compile(ast.Module(body=keep, type_ignores=[]), path, "exec"), ns)
+    return ns
+
+
+def numpy_fixture(path: str, x, y, w, step: float):
+    """forward -> backward on its own outputs -> update, as the seeds' __main__ does one round."""
+    ns = fixture_functions(path)  # its functions read their globals from this very dict
+    names = dict(zip(["x1", "x2", "y1", "y2", *(f"w{i}" for i in range(1, 9))], map(float, (*x, *y, *w))))
+    ns.update(names)
+    o1, o2, h1, h2, e = ns["forward_propagate"](*names.values())
+    grads = ns["back_propagate"](o1, o2, h1, h2)
+    ns.update({f"d_w{i}": g for i, g in enumerate(grads, 1)})
+    new = ns["update_w"](step, *(names[f"w{i}"] for i in range(1, 9)))
+    return {"h": np.array([h1, h2]), "o": np.array([o1, o2]), "loss": float(e),
+            "grad": np.array(grads, dtype=float), "w": np.array(new, dtype=float)}
+
+
+NUMPY_FIXTURES = [(path, m.id) for m in MISTAKES.values() for path in m.fixtures if path.startswith("bp-numpy/")]
+
+
+@pytest.mark.parametrize("path,mid", NUMPY_FIXTURES)
+def test_reproduces_the_numpy_fixture(path: str, mid: str):
+    m = MISTAKES[mid]
+    for x, y, w, step, _ in all_cases("numpy", "sigmoid", "mse"):
+        got = numpy_fixture(path, x, y, w, step)
+        p = m.run_evaluate(x, y, w)
+        np.testing.assert_allclose(got["h"], p.h, rtol=1e-12)
+        np.testing.assert_allclose(got["o"], p.o, rtol=1e-12)
+        assert got["loss"] == pytest.approx(p.loss, rel=1e-12)
+        np.testing.assert_allclose(got["grad"], p.grad, rtol=1e-10, atol=1e-15)
+        np.testing.assert_allclose(got["w"], m.run_update(w, p.grad, step), rtol=1e-12, atol=1e-15)
+        # as the numpy grader probes it: back_propagate fed the reference's forward outputs
+        r = net222.evaluate(x, y, w)
+        ns = fixture_functions(path)
+        fed = np.array(ns["back_propagate"](r.o[0], r.o[1], r.h[0], r.h[1]), dtype=float)
+        np.testing.assert_allclose(fed, m.run_backward(x, y, w, r.h, r.o), rtol=1e-10, atol=1e-15)
+
+
+def test_seed000_fixture_gives_the_figure_its_verdict_quotes():
+    assert MISTAKES["hidden-delta-from-gradients"].run_evaluate(X, Y, W).grad[0] == pytest.approx(0.01458, abs=5e-6)
+
+
+def torch_fixture(path: str):
+    """The fixture's functions bound to float64 tensors, printing silenced."""
+    ns = fixture_functions(path)
+
+    def bind(x, y, w):
+        ns.update(zip(["x1", "x2", "y1", "y2"], (torch.tensor([float(v)], dtype=torch.float64) for v in (*x, *y))))
+        ws = [torch.tensor([float(v)], dtype=torch.float64, requires_grad=True) for v in w]
+        ns.update({f"w{i}": t for i, t in enumerate(ws, 1)})
+        return ws
+
+    return ns, bind
+
+
+def test_reproduces_seed002_fixture_training():
+    ns, bind = torch_fixture("bp-torch/seed002_only_w1_zeroed.py")
+    m = MISTAKES["gradients-zeroed-for-w1-only"]
+    for x, y, w, _, _ in all_cases("torch", "sigmoid", "mse", n=5):
+        ws, losses = bind(x, y, w), []
+        with contextlib.redirect_stdout(io.StringIO()):
+            for _ in range(12):
+                L = ns["loss_fuction"](ns["x1"], ns["x2"], ns["y1"], ns["y2"])
+                L.backward()
+                losses.append(L.item())
+                ns["update_w"](*ws)  # its step is fixed at 1 inside
+        mine, final = m.run_train(x, y, w, 1.0, 12)
+        np.testing.assert_allclose(losses, mine, rtol=1e-12)
+        np.testing.assert_allclose([v.item() for v in ws], final, rtol=1e-11, atol=1e-14)
+
+
+def test_reproduces_mse_per_output_summed_fixture():
+    ns, bind = torch_fixture("bp-torch/mse_per_output_summed.py")
+    m = MISTAKES["loss-doubled"]
+    for x, y, w, _, _ in all_cases("torch", "sigmoid", "mse-mean"):
+        ws = bind(x, y, w)
+        with contextlib.redirect_stdout(io.StringIO()):
+            L = ns["loss_fuction"](ns["x1"], ns["x2"], ns["y1"], ns["y2"])
+        L.backward()
+        p = m.run_evaluate(x, y, w, "sigmoid", "mse-mean")
+        assert L.item() == pytest.approx(p.loss, rel=1e-12)
+        np.testing.assert_allclose([v.grad.item() for v in ws], p.grad, rtol=1e-10, atol=1e-15)
+
+
+def test_reproduces_torch_update_sign_error_fixture():
+    ns, bind = torch_fixture("bp-torch/update_sign_error.py")
+    m = MISTAKES["update-sign-error"]
+    for x, y, w, _, grads in all_cases("torch", "sigmoid", "mse")[1:]:
+        ws = bind(x, y, w)
+        for t, g in zip(ws, grads):
+            t.grad = torch.tensor([g], dtype=torch.float64)
+        ns["update_w"](*ws)
+        np.testing.assert_allclose([v.item() for v in ws], m.run_update(w, grads, 1.0), rtol=1e-12)
+        assert all(v.grad.item() == 0.0 for v in ws)
+
+
+# ---------------------------------------------------------------- torch written as students write it
+
+def student_torch(x, y, w, *, act="sigmoid", layout="columns", loss="half-sum"):
+    f = {"sigmoid": lambda z: 1 / (1 + torch.exp(-z)), "relu": torch.relu}[act]
+    x1, x2, y1, y2 = (torch.tensor([float(v)], dtype=torch.float64) for v in (*x, *y))
+    ws = [torch.tensor([float(v)], dtype=torch.float64, requires_grad=True) for v in w]
+    w1, w2, w3, w4, w5, w6, w7, w8 = ws
+    if layout == "columns":
+        h1, h2 = f(w1 * x1 + w3 * x2), f(w2 * x1 + w4 * x2)
+        o1, o2 = f(w5 * h1 + w7 * h2), f(w6 * h1 + w8 * h2)
+    elif layout == "hidden-rows":
+        h1, h2 = f(w1 * x1 + w2 * x2), f(w3 * x1 + w4 * x2)
+        o1, o2 = f(w5 * h1 + w7 * h2), f(w6 * h1 + w8 * h2)
+    else:  # rows in both layers
+        h1, h2 = f(w1 * x1 + w2 * x2), f(w3 * x1 + w4 * x2)
+        o1, o2 = f(w5 * h1 + w6 * h2), f(w7 * h1 + w8 * h2)
+    mse, ce = torch.nn.MSELoss(), torch.nn.CrossEntropyLoss()
+    e = {
+        "half-sum": lambda: 0.5 * (o1 - y1) ** 2 + 0.5 * (o2 - y2) ** 2,
+        "mse-mean": lambda: mse(torch.cat([o1, o2]), torch.cat([y1, y2])),
+        "cross-entropy": lambda: ce(torch.stack([o1, o2], dim=1), torch.stack([y1, y2], dim=1)),
+        "sum": lambda: (o1 - y1) ** 2 + (o2 - y2) ** 2,
+        "mse-per-output": lambda: mse(o1, y1) + mse(o2, y2),
+        "mse-sum": lambda: torch.nn.MSELoss(reduction="sum")(torch.cat([o1, o2]), torch.cat([y1, y2])),
+        "half-mse-mean": lambda: 0.5 * mse(torch.cat([o1, o2]), torch.cat([y1, y2])),
+        "half-sum-halved": lambda: (1 / 2) * ((o1 - y1) ** 2 + (o2 - y2) ** 2) / 2,
+        "ce-stack-dim0": lambda: ce(torch.stack([o1, o2]), torch.stack([y1, y2])),
+        "ce-per-output": lambda: ce(o1, y1) + ce(o2, y2),
+    }[loss]().sum()
+    e.backward()
+    return {"h": np.array([h1.item(), h2.item()]), "o": np.array([o1.item(), o2.item()]), "loss": e.item(),
+            "grad": np.array([v.grad.item() for v in ws])}
+
+
+TORCH_FORMS = [
+    # (mistake, the task's activation and loss, how the student writes it)
+    ("loss-doubled", "sigmoid", "mse", dict(loss="sum")),
+    ("loss-doubled", "sigmoid", "mse-mean", dict(loss="mse-per-output")),
+    ("loss-doubled", "relu", "mse", dict(act="relu", loss="mse-sum")),
+    ("loss-halved", "sigmoid", "mse-mean", dict(loss="half-mse-mean")),
+    ("loss-halved", "sigmoid", "mse", dict(loss="half-sum-halved")),
+    ("cross-entropy-over-one-class", "sigmoid", "cross-entropy", dict(loss="ce-stack-dim0")),
+    ("cross-entropy-over-one-class", "sigmoid", "cross-entropy", dict(loss="ce-per-output")),
+    ("cross-entropy-over-one-class", "relu", "cross-entropy", dict(act="relu", loss="ce-stack-dim0")),
+    ("weights-row-by-row", "sigmoid", "mse", dict(layout="rows")),
+    ("weights-row-by-row", "relu", "mse", dict(act="relu", layout="rows")),
+    ("hidden-weights-row-by-row", "sigmoid", "cross-entropy", dict(layout="hidden-rows", loss="cross-entropy")),
+    ("relu-instead-of-sigmoid", "sigmoid", "mse-mean", dict(act="relu", loss="mse-mean")),
+    ("sigmoid-instead-of-relu", "relu", "mse", dict(act="sigmoid")),
+]
+
+
+@pytest.mark.parametrize("mid,act,loss,form", TORCH_FORMS)
+def test_matches_the_torch_form(mid: str, act: str, loss: str, form: dict):
+    m = MISTAKES[mid]
+    assert m.applies_to("torch", act, loss)
+    for x, y, w, _, _ in all_cases("torch", act, loss, n=10):
+        got, p = student_torch(x, y, w, **form), m.run_evaluate(x, y, w, act, loss)
+        np.testing.assert_allclose(got["h"], p.h, rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(got["o"], p.o, rtol=1e-12, atol=1e-15)
+        assert got["loss"] == pytest.approx(p.loss, rel=1e-12, abs=1e-15)
+        np.testing.assert_allclose(got["grad"], p.grad, rtol=1e-10, atol=1e-15)
+
+
+def test_student_torch_is_right_when_written_right():
+    for act, loss, form in [("sigmoid", "mse", "half-sum"), ("relu", "mse-mean", "mse-mean"),
+                            ("sigmoid", "cross-entropy", "cross-entropy")]:
+        got, p = student_torch(X, Y, W, act=act, loss=form), net222.evaluate(X, Y, W, act, loss)
+        assert got["loss"] == pytest.approx(p.loss, rel=1e-12)
+        np.testing.assert_allclose(got["grad"], p.grad, rtol=1e-10, atol=1e-15)
+
+
+def torch_loop(x, y, w, step: float, rounds: int, zeroed: list[int], act: str = "sigmoid"):
+    """The seeds' training loop, zeroing only the gradients listed."""
+    f = torch.sigmoid if act == "sigmoid" else torch.relu
+    x1, x2, y1, y2 = (torch.tensor([float(v)], dtype=torch.float64) for v in (*x, *y))
+    ws = [torch.tensor([float(v)], dtype=torch.float64, requires_grad=True) for v in w]
+    losses = []
+    for _ in range(rounds):
+        w1, w2, w3, w4, w5, w6, w7, w8 = ws
+        h1, h2 = f(w1 * x1 + w3 * x2), f(w2 * x1 + w4 * x2)
+        o1, o2 = f(w5 * h1 + w7 * h2), f(w6 * h1 + w8 * h2)
+        L = (0.5 * (o1 - y1) ** 2 + 0.5 * (o2 - y2) ** 2).sum()
+        L.backward()
+        losses.append(L.item())
+        for v in ws:
+            v.data = v.data - step * v.grad.data
+        for i in zeroed:
+            ws[i].grad.data.zero_()
+    return losses, np.array([v.item() for v in ws])
+
+
+@pytest.mark.parametrize("mid,zeroed", [("gradients-never-zeroed", []), ("gradients-zeroed-for-w1-only", [0]),
+                                        (None, list(range(8)))])
+@pytest.mark.parametrize("act", net222.ACTIVATIONS)
+def test_training_matches_a_torch_loop(mid: str | None, zeroed: list[int], act: str):
+    m = MISTAKES[mid] if mid else mistakes.REFERENCE
+    for x, y, w, step, _ in all_cases("torch", act, "mse", n=10):
+        losses, final = torch_loop(x, y, w, step, 12, zeroed, act)
+        mine, mine_w = m.run_train(x, y, w, step, 12, act, "mse")
+        np.testing.assert_allclose(losses, mine, rtol=1e-11, atol=1e-15)
+        np.testing.assert_allclose(final, mine_w, rtol=1e-10, atol=1e-13)
+
+
+def test_hidden_sigmoid_derivative_missing_is_the_template_without_it():
+    """No fixture: the seed template's backward with h(1-h) struck out, written here."""
+
+    def back(x1, x2, y1, y2, w1, w2, w3, w4, w5, w6, w7, w8):
+        sig = lambda z: 1 / (1 + np.exp(-z))  # noqa: E731
+        h1, h2 = sig(w1 * x1 + w3 * x2), sig(w2 * x1 + w4 * x2)
+        o1, o2 = sig(w5 * h1 + w7 * h2), sig(w6 * h1 + w8 * h2)
+        d5, d7 = (o1 - y1) * o1 * (1 - o1) * h1, (o1 - y1) * o1 * (1 - o1) * h2
+        d6, d8 = (o2 - y2) * o2 * (1 - o2) * h1, (o2 - y2) * o2 * (1 - o2) * h2
+        d1 = (d5 * w5 / h1 + d6 * w6 / h1) * x1
+        d3 = (d5 * w5 / h1 + d6 * w6 / h1) * x2
+        d2 = (d7 * w7 / h2 + d8 * w8 / h2) * x1
+        d4 = (d7 * w7 / h2 + d8 * w8 / h2) * x2
+        return [d1, d2, d3, d4, d5, d6, d7, d8]
+
+    m = MISTAKES["hidden-sigmoid-derivative-missing"]
+    for x, y, w, _, _ in all_cases("numpy", "sigmoid", "mse"):
+        np.testing.assert_allclose(back(*x, *y, *w), m.run_evaluate(x, y, w).grad, rtol=1e-10, atol=1e-15)
+
+
+# ---------------------------------------------------------------- the seeds' own printed logs
+
+def test_seed002_log_of_the_hidden_delta_program():
+    """Seed 002 prints its homework-2 program (the (d_w5 + d_w6) bug) at step 10: o1, o2 per round."""
+    printed = [(0.47695, 0.5287), (0.39688, 0.3339), (0.35292, 0.24607), (0.32545, 0.20128), (0.30671, 0.17356),
+               (0.29314, 0.15435), (0.28291, 0.14005), (0.27495, 0.12888), (0.26861, 0.11985), (0.26348, 0.11236),
+               (0.25925, 0.10601)]
+    m, w = MISTAKES["hidden-delta-from-gradients"], np.array(W)
+    for o in printed:
+        p = m.run_evaluate(X, Y, w)
+        np.testing.assert_allclose(p.o, o, atol=5.1e-6)
+        w = m.run_update(w, p.grad, 10.0)
+    # and the reference would have printed something else by round 2
+    assert abs(net222.train(X, Y, W, 10.0, 2)[0][1] - m.run_train(X, Y, W, 10.0, 2)[0][1]) > 1e-3
+
+
+def test_seed000_log_of_mse_per_output():
+    """Seed 000's 'MSELoss per output, summed' run at step 1 (float32 in the seed)."""
+    losses, w = MISTAKES["loss-doubled"].run_train(X, Y, W, 1.0, 1000)
+    assert losses[9] == pytest.approx(0.1268753707408905, abs=5e-8)  # "Round 10"
+    assert losses[99] == pytest.approx(0.012363419868052006, abs=5e-8)
+    assert losses[999] == pytest.approx(0.005628134589642286, abs=5e-8)
+    np.testing.assert_allclose(w, [1.8441, 0.3147, 1.4865, 1.0288, -0.7469, -4.6932, -0.9992, -2.5217], atol=5e-5)
