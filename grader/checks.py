@@ -426,9 +426,12 @@ def check_training(ev: Evidence) -> CheckResult:
 
     verdicts = per_case(ev, "training", "update", "training", observe)
     judged = ", ".join(k for k, ok in gates.items() if ok)
-    return summarize(ev, "training", verdicts, passed_message=(
+    result = summarize(ev, "training", verdicts, passed_message=(
         f"{ev.a.training.rounds} rounds driven through your functions agree with the reference "
         f"round by round ({judged}); hidden cases: {tally(verdicts).passed}/{len(verdicts) - 1} passed"))
+    if result.status == "fail" and "update" in ev.results:  # gradients piling up show across rounds
+        return with_diagnosis(result, [i for i in ev.results["update"].diagnosis if MISTAKES[i].check == "training"])
+    return result
 
 
 def _training_from_main(ev: Evidence) -> CheckResult:

@@ -38,6 +38,8 @@ def test_every_submission_gets_its_json_a_row_and_the_summary(classroom: Path, t
     for key, fb in results.items():
         assert Feedback.model_validate_json((out / f"{key}.json").read_text()) == fb
     assert results["alice__hw3"].submission == "alice/hw3.py" and results["alice__hw3"].score == 10
+    assert results["alice__hw3"].plot == str(out / "plots" / "alice__hw3.png") and Path(results["alice__hw3"].plot).is_file()
+    assert results["alice__hw3"].view == "instructor" and results["dave"].plot is None
     assert results["bob__hw3"].score == 7 and results["dave"].status == "error"
     rows = list(csv.DictReader((out / "grades.csv").open()))
     assert list(rows[0]) == ["submission", "score", "max_score", "status", *CHECK_IDS]

@@ -60,6 +60,8 @@ def test_verdict(name: str):
             assert fragment in message, message
     if not v.get("failed") and not v.get("errored"):
         assert fb.score == fb.max_score > 0, report  # a correct submission loses nothing, whatever its style
+    diagnosed = {c.id: c.diagnosis for c in fb.checks if c.diagnosis}
+    assert diagnosed == v.get("diagnosis", {}), report  # a correct file is never diagnosed
 
 
 @pytest.mark.parametrize("name", GRADED)

@@ -1,0 +1,46 @@
+"""Feedback that teaches: the loss curve as a picture, and who may see which numbers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+from matplotlib.image import imread
+
+from grader.grade import grade_file
+from grader.spec import load_all
+
+from .conftest import SUBMISSIONS
+from .test_cli import grade
+
+SEED002 = SUBMISSIONS / "bp-torch" / "seed002_only_w1_zeroed.py"
+SEED000 = SUBMISSIONS / "bp-numpy" / "seed000_hidden_delta.py"
+
+
+def _pixels_near(image: np.ndarray, rgb: tuple[int, int, int], tolerance: float = 0.12) -> int:
+    return int((np.abs(image[..., :3] - np.array(rgb) / 255).max(axis=-1) < tolerance).sum())
+
+
+def test_plots_draws_the_students_curve_beside_the_references(tmp_path: Path):
+    run = grade(SEED002, "--plots", tmp_path / "plots", "--json", tmp_path / "fb.json")
+    fb = json.loads((tmp_path / "fb.json").read_text())
+    assert run.returncode == 1 and fb["plot"] == str(tmp_path / "plots" / "seed002_only_w1_zeroed.png")
+    curve = fb["curve"]
+    assert len(curve["student"]) == len(curve["reference"]) == load_all()["bp-torch"].training.curve
+    assert abs(curve["student"][0] - curve["reference"][0]) < 1e-6 < abs(curve["student"][-1] - curve["reference"][-1])
+    image = imread(fb["plot"])
+    assert image.shape[0] > 200 and image.shape[1] > 400
+    assert _pixels_near(image, (214, 39, 40)) > 200  # the student's: tab:red
+    assert _pixels_near(image, (127, 127, 127)) > 200  # the reference's: tab:gray
+
+
+def test_a_student_sees_no_case_numbers_an_instructor_sees_all():
+    student = grade_file(SEED000)
+    instructor = grade_file(SEED000, view="instructor")
+    assert student.view == "student" and all(c.cases is None for c in student.checks)
+    gradients = next(c for c in instructor.checks if c.id == "gradients")
+    assert gradients.cases is not None and [c.case for c in gradients.cases] == [0, 1, 2, 3]
+    assert all(not c.passed and c.mismatches for c in gradients.cases)
+    assert student.model_dump(exclude={"view", "checks", "seconds"}) == \
+        instructor.model_dump(exclude={"view", "checks", "seconds"})
