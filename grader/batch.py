@@ -23,6 +23,7 @@ from pydantic import ValidationError
 
 from .feedback import Feedback, error_feedback, gradescope
 from .grade import grade_file
+from .i18n import speaking, t
 from .plots import READABLE, draw_curve, draw_histogram
 from .spec import CHECK_IDS
 
@@ -65,22 +66,26 @@ def write_atomic(path: Path, text: str) -> None:
         raise
 
 
-def _cached(sub: Submission, target: Path) -> Feedback | None:
-    """The earlier verdict, when its JSON is newer than the submission and still valid."""
+def _cached(sub: Submission, target: Path, lang: str = "en") -> Feedback | None:
+    """The earlier verdict, when its JSON is newer than the submission, still valid and in the same language."""
     try:
         if target.stat().st_mtime <= sub.path.stat().st_mtime:
             return None
-        return Feedback.model_validate_json(target.read_text(encoding="utf-8"))
+        fb = Feedback.model_validate_json(target.read_text(encoding="utf-8"))
     except (OSError, ValidationError):
         return None
+    return fb if fb.lang == lang else None
 
 
 def _grade_one(sub: Submission, assignment: str | None, task: str | None, seed: int | None,
-               plots: Path) -> Feedback:
+               plots: Path, lang: str = "en") -> Feedback:
     try:
-        fb = with_plot(grade_file(sub.path, assignment, task, seed, view="instructor"), plots / f"{sub.key}.png")
+        fb = with_plot(grade_file(sub.path, assignment, task, seed, view="instructor", lang=lang),
+                       plots / f"{sub.key}.png")
     except Exception as e:  # a grader bug must cost one verdict, not the batch
-        fb = error_feedback(sub.name, f"internal grader error ({type(e).__name__}: {e})", assignment, task)
+        with speaking(lang):  # a worker thread: the language is set here, not inherited
+            fb = error_feedback(sub.name, t("batch.internal_error", type=type(e).__name__, error=e), assignment,
+                                task)
     return fb.model_copy(update={"submission": sub.name})
 
 
@@ -95,20 +100,28 @@ def with_plot(fb: Feedback, target: Path) -> Feedback:
 def grade_folder(folder: Path, out: Path, assignment: str | None, task: str | None, jobs: int,
                  force: bool = False, seed: int | None = None,
                  progress: Callable[[int, int], None] | None = None,
-                 gradescope_too: bool = False) -> dict[str, Feedback]:
+                 gradescope_too: bool = False, lang: str = "en") -> dict[str, Feedback]:
+    """Grade every submission in `folder` (messages in `lang`), write the results to `out`, return the verdicts."""
+    with speaking(lang):
+        return _grade_folder(folder, out, assignment, task, jobs, force, seed, progress, gradescope_too, lang)
+
+
+def _grade_folder(folder: Path, out: Path, assignment: str | None, task: str | None, jobs: int, force: bool,
+                  seed: int | None, progress: Callable[[int, int], None] | None, gradescope_too: bool,
+                  lang: str) -> dict[str, Feedback]:
     out.mkdir(parents=True, exist_ok=True)
     subs = discover(folder)
     results: dict[str, Feedback] = {}
     todo = []
     for sub in subs:
-        cached = None if force else _cached(sub, out / f"{sub.key}.json")
+        cached = None if force else _cached(sub, out / f"{sub.key}.json", lang)
         if cached is not None:
             results[sub.key] = cached
         else:
             todo.append(sub)
     done = len(results)
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = {pool.submit(_grade_one, sub, assignment, task, seed, out / "plots"): sub for sub in todo}
+        futures = {pool.submit(_grade_one, sub, assignment, task, seed, out / "plots", lang): sub for sub in todo}
         for future in as_completed(futures):
             sub = futures[future]
             fb = future.result()
@@ -158,7 +171,7 @@ def summary(results: dict[str, Feedback]) -> dict[str, object]:
             rates[check] = round(sum(c.status == "pass" for c in judged) / len(judged), 4)
     failures = Counter(f"{c.id}: {c.message.splitlines()[0]}" for fb in graded for c in fb.checks
                        if c.status in ("fail", "error"))
-    failures.update(f"not graded: {fb.error}" for fb in fbs if fb.status == "error")
+    failures.update(t("batch.not_graded", error=fb.error) for fb in fbs if fb.status == "error")
     return {
         "count": len(fbs),
         "graded": len(graded),
@@ -173,16 +186,16 @@ def summary(results: dict[str, Feedback]) -> dict[str, object]:
 
 
 def render_summary(s: dict[str, object]) -> str:
-    lines = [f"{s['count']} submissions: {s['graded']} graded, {s['errors']} could not be graded"]
+    lines = [t("batch.counts", count=s["count"], graded=s["graded"], errors=s["errors"])]
     if s["mean_fraction"] is not None:
-        lines.append(f"score: mean {s['mean_fraction']:.0%}, median {s['median_fraction']:.0%} of the maximum")
+        lines.append(t("batch.scores", mean=s["mean_fraction"], median=s["median_fraction"]))
     rates = s["pass_rate"]
     assert isinstance(rates, dict)
     if rates:
-        lines.append("pass rate: " + ", ".join(f"{k} {v:.0%}" for k, v in rates.items()))
+        lines.append(t("batch.pass_rate", rates=t("common.names").join(f"{k} {v:.0%}" for k, v in rates.items())))
     failures = s["common_failures"]
     assert isinstance(failures, list)
     if failures:
-        lines.append("most common failures:")
+        lines.append(t("batch.failures"))
         lines.extend(f"  {f['count']:>4} x {f['message'][:150]}" for f in failures)
     return "\n".join(lines)

@@ -9,6 +9,7 @@ bug costs the points of the check it belongs to and no others.
 from __future__ import annotations
 
 import math
+import re
 import statistics
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -20,6 +21,7 @@ from .compare import Mismatch, compare, scalar
 from .detect import Outline
 from .expected import backward, expected, losses, trained
 from .feedback import CaseDetail, CaseMismatch, CheckResult, Curve, HiddenTally
+from .i18n import current, t
 from .load import Source
 from .plan import Case
 from .sandbox import ChildRun
@@ -55,7 +57,8 @@ class Evidence:
         return c.points, c.tolerance or Tolerance(rtol=1e-6, atol=1e-9)
 
     def hint(self, check: str) -> list[str]:
-        return [self.a.checks[check].hint] if self.a.checks[check].hint else []
+        hint = self.a.checks[check].hint
+        return [hint.text(current())] if hint else []
 
 
 # ---------------------------------------------------------------- shared helpers
@@ -64,23 +67,37 @@ class Evidence:
 def lost(run: ChildRun, limit: float) -> str:
     """Why a child's observation never arrived, in a student's words."""
     if run.ended == "timeout":
-        return f"your program did not finish within the time limit ({limit:g} s)"
+        return t("checks.lost.timeout", seconds=limit)
     if run.ended == "result flood":
-        return "your program sent the grader far too much data"
+        return t("checks.lost.flood")
     if run.ended in ("killed by SIGKILL", "killed by SIGXCPU"):
-        return "your program was stopped: it used more memory or CPU time than the grader allows"
+        return t("checks.lost.resources")
     if run.ended.startswith("killed by"):
-        return f"your program was {run.ended}"
+        return t("checks.lost.killed", how=run.ended)
     if run.ended.startswith("exit code") or run.ended == "ok":
-        return "your program ended the Python process itself (os._exit?) before the check could run"
-    return f"the grader could not run your program ({run.ended})"
+        return t("checks.lost.exited")
+    return t("checks.lost.other", how=run.ended)
+
+
+_EXIT_CALLED = re.compile(r"sys\.exit\((.*)\) was called", re.DOTALL)
+
+
+def child_message(error: dict[str, Any], default: Any = "") -> Any:
+    """The message of an error the child reported; the harness's own words for exits and timeouts translated."""
+    message = error.get("message", default)
+    if error.get("type") == "Timeout" and message == "took longer than the time limit":
+        return t("checks.child.timeout")
+    if error.get("type") == "SystemExit" and isinstance(message, str) and (m := _EXIT_CALLED.fullmatch(message)):
+        return t("checks.child.exit_called", code=m.group(1))
+    return message
 
 
 def raised(ev: Evidence, role: str, error: dict[str, Any]) -> str:
     fn = ev.functions.get(role, role)
     if error.get("type") == "Timeout":
-        return f"{fn} did not return within {ev.a.limits.probe_seconds:g} s"
-    return f"{fn} raised {error.get('type', 'an error')}{ev.source.at(error.get('where'))}: {error.get('message', '')}".rstrip(": ")
+        return t("checks.raised.timeout", function=fn, seconds=ev.a.limits.probe_seconds)
+    return t("checks.raised.error", function=fn, type=error.get("type", t("checks.raised.an_error")),
+             where=ev.source.at(error.get("where")), message=child_message(error)).rstrip(": :")
 
 
 def case_values(ev: Evidence, case: Case, frame: dict[str, Any]) -> dict[str, float] | None:
@@ -103,8 +120,8 @@ def outputs(ev: Evidence, role: str, frame: dict[str, Any]) -> tuple[dict[str, A
     got = frame.get("returned") or []
     if len(got) < len(r.outputs):
         fn = ev.functions.get(role, role)
-        return {}, (f"{fn} returned {len(got)} value(s); expected {len(r.outputs)} "
-                    f"({', '.join(r.outputs)})")
+        return {}, t("checks.too_few_outputs", function=fn, count=len(got), expected=len(r.outputs),
+                     names=t("common.names").join(r.outputs))
     return dict(zip(r.outputs + r.optional_outputs, got)), ""
 
 
@@ -140,7 +157,7 @@ def per_case(ev: Evidence, check: str, role: str, probe: str, observe: Observe,
         elif "error" in frame:
             v.problem, v.errored = raised(ev, role, frame["error"]), True
         elif (values := case_values(ev, case, frame)) is None:
-            v.problem = "the weights your file starts from could not be read as numbers"
+            v.problem = t("checks.own_weights_unreadable")
         else:
             want, got, v.problem = observe(case, frame, expected(ev.a, ev.task, values, model), model)
             if not v.problem:
@@ -158,29 +175,33 @@ def summarize(ev: Evidence, check: str, verdicts: list[CaseVerdict], score: floa
               passed_message: str = "") -> CheckResult:
     """Status, score and a message that leads with the given case and counts the hidden ones."""
     points, _ = ev.spec(check)
-    t = tally(verdicts)
+    hidden = tally(verdicts)
     given = verdicts[0]
     cases = [CaseDetail(case=v.case.index, passed=v.ok, inputs=v.case.values, problem=v.problem,
                         mismatches=[CaseMismatch(name=m.name, expected=m.expected, actual=m.actual)
                                     for m in v.mismatches]) for v in verdicts]
-    hidden_text = f"hidden cases: {t.passed}/{t.total} passed"
+    hidden_text = t("checks.hidden_cases", passed=hidden.passed, total=hidden.total)
     if all(v.ok for v in verdicts):
-        return CheckResult(id=check, status="pass", score=points, max_score=points, hidden=t, cases=cases,
-                           message=passed_message or f"matches the reference on the given case; {hidden_text}")
+        return CheckResult(id=check, status="pass", score=points, max_score=points, hidden=hidden, cases=cases,
+                           message=passed_message or t("checks.pass", hidden=hidden_text))
     status = "error" if any(v.errored for v in verdicts) else "fail"
     if not given.ok:
-        detail = given.problem or "; ".join(str(m) for m in given.mismatches[:SHOWN])
+        detail = given.problem or mismatches(given.mismatches)
         more = len(given.mismatches) - SHOWN
-        message = f"{detail}{f' (and {more} more)' if more > 0 else ''}; {hidden_text}"
+        message = t("checks.given_failed", detail=detail, more=t("checks.and_more", more=more) if more > 0 else "",
+                    hidden=hidden_text)
     else:
         bad = next(v for v in verdicts if not v.ok)
-        message = (f"right on the given case but wrong on {t.total - t.passed} of {t.total} hidden cases "
-                   f"(other inputs and weights): a formula that only fits the given numbers, or numbers "
-                   f"fixed in the code instead of computed from the parameters and globals?")
+        message = t("checks.hidden_failed", wrong=hidden.total - hidden.passed, total=hidden.total)
         if bad.errored:  # a numeric problem of a hidden case would show its values
-            message += f" ({bad.problem})"
+            message += t("common.paren", text=bad.problem)
     return CheckResult(id=check, status=status, score=score or 0.0, max_score=points, message=message,
-                       hints=ev.hint(check), hidden=t, cases=cases)
+                       hints=ev.hint(check), hidden=hidden, cases=cases)
+
+
+def mismatches(found: list[Mismatch]) -> str:
+    """The first few mismatches, joined."""
+    return t("common.sep").join(str(m) for m in found[:SHOWN])
 
 
 def diagnosed(ev: Evidence, result: CheckResult, role: str, probe: str, observe: Observe) -> CheckResult:
@@ -196,9 +217,10 @@ def with_diagnosis(result: CheckResult, ids: list[str]) -> CheckResult:
     """The mistake's name and explanation join the message; its fix leads the hints."""
     if not ids:
         return result
-    texts = [MISTAKES[i].text["en"] for i in ids]
-    message = result.message + "".join(f"\nlikely mistake: {t.name}. {t.explanation}" for t in texts)
-    hints = [f"fix: {t.fix}" for t in texts] + result.hints
+    texts = [MISTAKES[i].text[current()] for i in ids]
+    message = result.message + "".join("\n" + t("checks.likely_mistake", name=x.name, explanation=x.explanation)
+                                       for x in texts)
+    hints = [t("checks.fix", fix=x.fix) for x in texts] + result.hints
     return result.model_copy(update={"diagnosis": ids, "message": message, "hints": hints})
 
 
@@ -206,12 +228,12 @@ def skipped(ev: Evidence, check: str, role: str) -> CheckResult:
     """A missing function: it costs the points only where the contract requires it."""
     r = ev.a.roles[role]
     points, _ = ev.spec(check)
-    names = " or ".join(r.names[:3])
+    names = t("common.or").join(r.names[:3])
     if r.required:
         return CheckResult(id=check, status="skipped", score=0, max_score=points, hints=ev.hint(check),
-                           message=f"no function named {names} is defined")
+                           message=t("checks.no_function", names=names))
     return CheckResult(id=check, status="skipped", score=0, max_score=0,
-                       message=f"no {names} function: your style updates inline, which `training` judges")
+                       message=t("checks.inline_update", names=names))
 
 
 # ---------------------------------------------------------------- the checks
@@ -227,14 +249,15 @@ def check_runs(ev: Evidence) -> CheckResult:
     if main.get("error"):
         e = main["error"]
         if e.get("type") == "Timeout":
-            message = f"your program did not finish within {ev.a.limits.main_seconds:g} s"
+            message = t("checks.runs.timeout", seconds=ev.a.limits.main_seconds)
         elif e.get("type") == "EOFError":
-            message = "your program calls input(): the grader has no keyboard, so it cannot answer"
+            message = t("checks.runs.input")
         else:
-            message = f"your program raised {e.get('type')}{ev.source.at(e.get('where'))}: {e.get('message', '')}"
+            message = t("checks.runs.raised", type=e.get("type"), where=ev.source.at(e.get("where")),
+                        message=child_message(e))
         return CheckResult(id="runs", status="error", score=0, max_score=points, hints=hints, message=message)
     return CheckResult(id="runs", status="pass", score=points, max_score=points,
-                       message="your program runs to the end without an error")
+                       message=t("checks.runs.pass"))
 
 
 def check_forward(ev: Evidence) -> CheckResult:
@@ -256,7 +279,8 @@ def check_forward(ev: Evidence) -> CheckResult:
         if wrong:
             result = result.model_copy(update={
                 "status": "fail", "score": 0.0,
-                "message": f"task {ev.task.title!r}: {', '.join(wrong)} should start at {init:g}"})
+                "message": t("checks.forward.wrong_start", title=ev.task.title, names=t("common.names").join(wrong),
+                             init=init)})
     return result
 
 
@@ -296,12 +320,12 @@ def check_gradients(ev: Evidence) -> CheckResult:
         return summarize(ev, "gradients", verdicts)
     wrong = {m.name for v in verdicts for m in v.mismatches}
     right = [n for n in grad_names if n not in wrong]
+    hidden = t("checks.hidden_cases", passed=tally(verdicts).passed, total=len(verdicts) - 1)
     result = summarize(ev, "gradients", verdicts, score=points * len(right) / len(grad_names),
-                       passed_message=f"all {len(grad_names)} gradients match on the given case; "
-                                      f"hidden cases: {tally(verdicts).passed}/{len(verdicts) - 1} passed")
+                       passed_message=t("checks.gradients.pass", count=len(grad_names), hidden=hidden))
     if wrong and right:
         bad = [n for n in grad_names if n in wrong]
-        result.message += f"\n{_span(bad)} differ from the reference; {_span(right)} match"
+        result.message += "\n" + t("checks.gradients.split", wrong=_span(bad), right=_span(right))
     if role == "backward" and result.status == "fail":
         result.message += _consistency(ev, verdicts[0])
     return diagnosed(ev, result, role, "gradients", observe)
@@ -316,17 +340,15 @@ def _consistency(ev: Evidence, given: CaseVerdict) -> str:
         return ""
     slopes = {f"d_{n}": v for n, v in zip(ev.a.weights, numeric)}
     if compare(slopes, got, Tolerance(rtol=1e-3, atol=1e-6)):
-        return ("\nyour gradients do not match the slopes of your own loss (finite differences of your "
-                "forward_propagate's error): the derivation in your backward pass is wrong")
+        return "\n" + t("checks.gradients.not_own_slopes")
     if any(ev.results[k].status != "pass" for k in ("forward", "loss") if k in ev.results):
-        return ("\nyour gradients are the true slopes of your own loss: the backward pass follows your "
-                "forward pass, so fix the forward/loss first")
+        return "\n" + t("checks.gradients.own_slopes")
     return ""
 
 
 def _span(names: list[str]) -> str:
-    return ", ".join(names) if len(names) < 3 else f"{names[0]}..{names[-1]}" if _consecutive(names) \
-        else ", ".join(names)
+    return t("common.names").join(names) if len(names) < 3 else f"{names[0]}..{names[-1]}" if _consecutive(names) \
+        else t("common.names").join(names)
 
 
 def _consecutive(names: list[str]) -> bool:
@@ -346,7 +368,7 @@ def check_update(ev: Evidence) -> CheckResult:
         old = case_values(ev, case, frame) or case.values
         new = [scalar(w)[0] for w in frame.get("weights", [])]
         if len(new) != len(ev.a.weights) or any(v is None for v in new):
-            return {}, {}, f"{ev.functions['update']} did not give back {len(ev.a.weights)} numeric weights"
+            return {}, {}, t("checks.update.not_weights", function=ev.functions["update"], count=len(ev.a.weights))
         ratios = [(old[n] - v) / g for n, v, g in zip(ev.a.weights, new, case.grads)]  # type: ignore[operator]
         measured = statistics.median(ratios) if all(math.isfinite(r) for r in ratios) else math.nan
         step = case.values["step"] if frame.get("step_given") else measured
@@ -354,11 +376,9 @@ def check_update(ev: Evidence) -> CheckResult:
         if not math.isfinite(step) or step <= 0 or (frame.get("step_given") and measured < 0):
             if measured < 0:
                 seen[case.index] = "update-sign-error"
-            return {}, {}, ("the weights move along the gradient instead of against it: "
-                            "use w = w - step * grad (sign error)" if measured < 0
-                            else "the update does not change the weights by a step times the gradient")
+            return {}, {}, (t("checks.update.sign_error") if measured < 0 else t("checks.update.not_a_step"))
         if not frame.get("step_given") and not case.hidden:
-            notes.append(f"{ev.functions['update']} fixes its own step; measured: {step:.6g}")
+            notes.append(t("checks.update.own_step", function=ev.functions["update"], step=step))
         want = {n: old[n] - step * g for n, g in zip(ev.a.weights, case.grads)}
         got: dict[str, Any] = {n: [v] for n, v in zip(ev.a.weights, new)}
         if is_torch:
@@ -368,14 +388,13 @@ def check_update(ev: Evidence) -> CheckResult:
                 if stale == ev.a.weights or stale == ev.a.weights[1:]:
                     seen[case.index] = "gradients-never-zeroed" if stale == ev.a.weights \
                         else "gradients-zeroed-for-w1-only"
-                return {}, {}, (f"{_span(stale)} still hold their gradient after {ev.functions['update']}: "
-                                f"zero every weight's gradient (w.grad.data.zero_())")
+                return {}, {}, t("checks.update.not_zeroed", names=_span(stale), function=ev.functions["update"])
         return want, got, ""
 
     verdicts = per_case(ev, "update", "update", "update", observe)
     result = summarize(ev, "update", verdicts)
     if notes:
-        result.message += f" ({notes[0]})"
+        result.message += t("common.paren", text=notes[0])
     shown = set(seen.values())
     if result.status == "fail" and len(seen) == len(verdicts) and len(shown) == 1:
         return with_diagnosis(result, sorted(shown))
@@ -391,19 +410,19 @@ def check_training(ev: Evidence) -> CheckResult:
     points, _ = ev.spec("training")
     if not any(gates.values()):
         return CheckResult(id="training", status="fail", score=0, max_score=points, hints=ev.hint("training"),
-                           message="training is judged on top of loss, gradients and update: all failed above")
+                           message=t("checks.training.all_failed"))
     grad_names = [f"d_{n}" for n in ev.a.weights]
 
     def observe(case: Case, frame: dict[str, Any], _: dict[str, float], __: Mistake) -> tuple[dict, dict, str]:
         rounds = frame.get("rounds") or []
         if len(rounds) != plan.rounds(ev.a, case):
-            return {}, {}, f"training stopped after {len(rounds)} of {plan.rounds(ev.a, case)} rounds"
+            return {}, {}, t("checks.training.stopped", done=len(rounds), total=plan.rounds(ev.a, case))
         step = ev.steps.get(case.index, case.values["step"])
         nexts = [r.get("weights") for r in rounds[1:]] + [frame.get("final")]
         for k, (r, nxt) in enumerate(zip(rounds, nexts), start=1):
             w = [scalar(v)[0] for v in r.get("weights") or []]
             if len(w) != len(ev.a.weights) or any(v is None for v in w):
-                return {}, {}, f"round {k}: the weights are not {len(ev.a.weights)} numbers any more"
+                return {}, {}, t("checks.training.not_numbers", round=k, count=len(ev.a.weights))
             state = {**case.values, **dict(zip(ev.a.weights, w))}  # the student's own weights
             exp = expected(ev.a, ev.task, state)
             grads = r.get("grads") or []
@@ -417,18 +436,19 @@ def check_training(ev: Evidence) -> CheckResult:
             if gates.get("update"):
                 g = [scalar(v)[0] for v in grads]
                 if len(g) == len(w) and all(v is not None for v in g):
-                    want.update({f"{n} after": wv - step * gv for n, wv, gv in zip(ev.a.weights, w, g)})  # type: ignore[operator]
-                    got.update({f"{n} after": v for n, v in zip(ev.a.weights, nxt or [])})
+                    after = [t("checks.training.after", name=n) for n in ev.a.weights]
+                    want.update({name: wv - step * gv for name, wv, gv in zip(after, w, g)})  # type: ignore[operator]
+                    got.update(dict(zip(after, nxt or [])))
             mism = compare(want, got, ev.spec("training")[1])
             if mism:
-                return {}, {}, f"round {k}: " + "; ".join(str(m) for m in mism[:SHOWN])
+                return {}, {}, t("checks.training.round", round=k, detail=mismatches(mism))
         return {}, {}, ""
 
     verdicts = per_case(ev, "training", "update", "training", observe)
-    judged = ", ".join(k for k, ok in gates.items() if ok)
-    result = summarize(ev, "training", verdicts, passed_message=(
-        f"{ev.a.training.rounds} rounds driven through your functions agree with the reference "
-        f"round by round ({judged}); hidden cases: {tally(verdicts).passed}/{len(verdicts) - 1} passed"))
+    judged = t("common.names").join(k for k, ok in gates.items() if ok)
+    hidden = t("checks.hidden_cases", passed=tally(verdicts).passed, total=len(verdicts) - 1)
+    result = summarize(ev, "training", verdicts, passed_message=t(
+        "checks.training.pass", rounds=ev.a.training.rounds, judged=judged, hidden=hidden))
     if result.status == "fail" and "update" in ev.results:  # gradients piling up show across rounds
         return with_diagnosis(result, [i for i in ev.results["update"].diagnosis if MISTAKES[i].check == "training"])
     return result
@@ -440,26 +460,22 @@ def _training_from_main(ev: Evidence) -> CheckResult:
     main = ev.main or {}
     base = dict(id="training", max_score=points, hints=ev.hint("training"))
     if ev.main is None or main.get("error"):
-        return CheckResult(status="error", score=0, message="your program's own training loop did not finish "
-                           "(see `runs`)", **base)
+        return CheckResult(status="error", score=0, message=t("checks.training.loop_unfinished"), **base)
     updates = int(main.get("backward_calls") or 0)
     if updates == 0:
-        return CheckResult(status="skipped", score=0, message="no update function and no training loop "
-                           "(backward() is never called in your program)", **base)
+        return CheckResult(status="skipped", score=0, message=t("checks.training.no_loop"), **base)
     start = [scalar((main.get("initial") or {}).get(n))[0] for n in ev.a.weights]
     final = {n: (main.get("final") or {}).get(n) for n in ev.a.weights}
     if any(v is None for v in start):
-        return CheckResult(status="fail", score=0, message="the weights your loop starts from are not numbers",
-                           **base)
+        return CheckResult(status="fail", score=0, message=t("checks.training.loop_start"), **base)
     step = main.get("step") or ev.a.given.step
     want = trained(ev.a, ev.task, ev.cases[0].values, start, step, updates)  # type: ignore[arg-type]
     mism = compare(dict(zip(ev.a.weights, want)), final, tol)
-    what = f"{updates} updates at step {step:g} in your own loop"
+    what = t("checks.training.loop_what", updates=updates, step=step)
     if mism:
-        return CheckResult(status="fail", score=0, message=f"after {what}: " + "; ".join(map(str, mism[:SHOWN])),
-                           **base)
-    return CheckResult(status="pass", score=points, message=f"after {what} the weights match the reference run "
-                       "(judged on your own run: the given case only)", **base)
+        return CheckResult(status="fail", score=0, message=t("checks.training.loop_failed", what=what,
+                                                             detail=mismatches(mism)), **base)
+    return CheckResult(status="pass", score=points, message=t("checks.training.loop_pass", what=what), **base)
 
 
 def check_policy(ev: Evidence) -> CheckResult:
@@ -470,11 +486,11 @@ def check_policy(ev: Evidence) -> CheckResult:
                           if m in forbidden})
     used = sorted(set(seen_in_source) | set(at_run_time))
     if used:
-        how = "imported in the source" if seen_in_source else "loaded while it ran"
+        how = t("checks.policy.in_source") if seen_in_source else t("checks.policy.at_run_time")
         return CheckResult(id="policy", status="fail", score=0, max_score=points, hints=ev.hint("policy"),
-                           message=f"uses {', '.join(used)} ({how}): this homework derives gradients by hand")
+                           message=t("checks.policy.fail", modules=t("common.names").join(used), how=how))
     return CheckResult(id="policy", status="pass", score=points, max_score=points,
-                       message="numpy only: no autograd library used")
+                       message=t("checks.policy.pass"))
 
 
 def insights(ev: Evidence) -> list[str]:
@@ -484,22 +500,19 @@ def insights(ev: Evidence) -> list[str]:
     if a.model == "net222" and task.activation == "sigmoid":
         outside = [f"{n} = {v:g}" for n, v in zip(a.targets, a.given.targets) if not 0 < v < 1]
         if outside:
-            out.append(f"why the loss never reaches 0: {', '.join(outside)} lies outside sigmoid's range (0, 1), "
-                       "so that output can only approach it")
+            out.append(t("insights.unreachable", targets=t("common.names").join(outside)))
     c = curve(ev) if all(ev.results[k].status == "pass" for k in ("gradients", "update") if k in ev.results) \
         else None  # with wrong mechanics a rising loss says nothing about the step
     if c and (rise := next((k for k in range(1, len(c.student)) if c.student[k] > c.student[k - 1] * (1 + 1e-9)),
                            None)):
-        out.append(f"the loss rose from round {rise} to round {rise + 1} ({c.student[rise - 1]:.6g} -> "
-                   f"{c.student[rise]:.6g}) at step {c.step:g}: the step is too large, try a smaller one")
+        out.append(t("insights.step_too_large", round=rise, next=rise + 1, before=c.student[rise - 1],
+                     after=c.student[rise], step=c.step))
     if a.model == "net222":
         out.extend(_dead_units(ev))
         if task.expect_init is not None:
             final = [scalar(v)[0] for v in (ev.frames.get("training/0") or {}).get("final") or []]
             if len(final) == len(a.weights) and final[0] == final[1] and final[2] == final[3]:
-                out.append("symmetry: starting from equal weights, h1 and h2 compute the same thing and get the same "
-                           "gradients, so w1 = w2 and w3 = w4 after every round; zero initialisation cannot break "
-                           "this, random initialisation does")
+                out.append(t("insights.symmetry"))
     return out
 
 
@@ -515,9 +528,7 @@ def _dead_units(ev: Evidence) -> list[str]:
         grads = {n: scalar(v)[0] for n, v in got.items()}
     units = {"h1": ["d_w1", "d_w3", "d_w5", "d_w6"], "h2": ["d_w2", "d_w4", "d_w7", "d_w8"]}
     dead = [u for u, names in units.items() if all(grads.get(n) == 0.0 for n in names)]
-    return [f"dead ReLU: {u}'s input is negative on the given case, so relu'(z) = 0 and its weights "
-            f"({', '.join(n[2:] for n in units[u])}) get no gradient at all; another start or a smaller step "
-            f"can revive it" for u in dead]
+    return [t("insights.dead_relu", unit=u, weights=t("common.names").join(n[2:] for n in units[u])) for u in dead]
 
 
 def curve(ev: Evidence) -> Curve | None:

@@ -13,6 +13,7 @@ import typer
 from .feedback import Feedback, render_text
 from . import batch, sandbox
 from .grade import UsageError, choose_ids, grade_file
+from .i18n import LANGS, default_language, speaking, t
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Grade backpropagation homework (.py or .ipynb) in a sandbox.")
@@ -56,31 +57,47 @@ def grade(
     start: str = typer.Option(
         "fork", "--start", help="How each sandboxed child starts: fork (from a pre-imported server; Linux) "
                                 "or fresh (a new Python per child, slower)."),
+    lang: Optional[str] = typer.Option(
+        None, "--lang", help="Language of the report, the JSON messages, hints and diagnoses: en or zh "
+                             "(default: from the locale, LC_ALL / LC_MESSAGES / LANG; zh_* gives zh)."),
 ) -> None:
     """Grade PATH (a file, or a folder with --out) and print a report.
 
     Exit 0 if every check passed, 1 if any failed, 2 if it could not be graded (or a usage error).
     A folder exits 0 once every submission has its verdict written.
     """
+    if lang is None:
+        lang = default_language()
+    elif lang not in LANGS:
+        with speaking(default_language()):
+            typer.echo(t("cli.bad_lang", langs=t("common.names").join(LANGS)), err=True)
+        raise typer.Exit(2)
+    with speaking(lang):
+        _grade(path, assignment, task, json_out, seed, out, jobs, force, quiet, gradescope, plots, view, start, lang)
+
+
+def _grade(path: Path, assignment: str | None, task: str | None, json_out: str | None, seed: int | None,
+           out: Path | None, jobs: int, force: bool, quiet: bool, gradescope: bool, plots: Path | None, view: str,
+           start: str, lang: str) -> None:
     if not path.exists():
-        typer.echo(f"grade: {path} does not exist", err=True)
+        typer.echo(t("cli.no_path", path=path), err=True)
         raise typer.Exit(2)
     if start not in sandbox.STARTS:
-        typer.echo(f"grade: --start must be one of {', '.join(sandbox.STARTS)}", err=True)
+        typer.echo(t("cli.bad_start", starts=t("common.names").join(sandbox.STARTS)), err=True)
         raise typer.Exit(2)
     sandbox.use(start)
     if view not in ("student", "instructor"):
-        typer.echo("grade: --view must be student or instructor", err=True)
+        typer.echo(t("cli.bad_view"), err=True)
         raise typer.Exit(2)
     if path.is_dir():
-        _grade_folder(path, out, assignment, task, jobs, force, quiet, seed, gradescope)
+        _grade_folder(path, out, assignment, task, jobs, force, quiet, seed, gradescope, lang)
         return
     try:
-        fb = grade_file(path, assignment, task, seed, view)
+        fb = grade_file(path, assignment, task, seed, view, lang)
         if plots is not None:
             fb = batch.with_plot(fb, plots / f"{path.stem}.png")
     except UsageError as e:
-        typer.echo(f"grade: {e}", err=True)
+        typer.echo(t("cli.usage_error", error=e), err=True)
         raise typer.Exit(2) from None
     if json_out is not None:
         _write_json(fb, json_out)
@@ -90,14 +107,14 @@ def grade(
 
 
 def _grade_folder(folder: Path, out: Path | None, assignment: str | None, task: str | None, jobs: int,
-                  force: bool, quiet: bool, seed: int | None, gradescope: bool) -> None:
+                  force: bool, quiet: bool, seed: int | None, gradescope: bool, lang: str) -> None:
     if out is None:
-        typer.echo(f"grade: {folder} is a folder: say where the results go with --out DIR", err=True)
+        typer.echo(t("cli.needs_out", folder=folder), err=True)
         raise typer.Exit(2)
     try:
         choose_ids(assignment, task)
     except UsageError as e:
-        typer.echo(f"grade: {e}", err=True)
+        typer.echo(t("cli.usage_error", error=e), err=True)
         raise typer.Exit(2) from None
     show = not quiet and sys.stderr.isatty()
     started = time.monotonic()
@@ -106,14 +123,14 @@ def _grade_folder(folder: Path, out: Path | None, assignment: str | None, task: 
         if show:
             rate = done / max(time.monotonic() - started, 1e-6)
             eta = (total - done) / rate if rate else 0
-            sys.stderr.write(f"\rgraded {done}/{total}  {rate:.1f}/s  ETA {eta:.0f} s ")
+            sys.stderr.write("\r" + t("cli.progress", done=done, total=total, rate=rate, eta=eta))
             sys.stderr.flush()
 
-    results = batch.grade_folder(folder, out, assignment, task, jobs, force, seed, progress, gradescope)
+    results = batch.grade_folder(folder, out, assignment, task, jobs, force, seed, progress, gradescope, lang)
     if show:
         sys.stderr.write("\n")
     typer.echo(batch.render_summary(batch.summary(results)))
-    typer.echo(f"results in {out}/ (grades.csv, summary.json, histogram.png, one JSON per submission)")
+    typer.echo(t("cli.results", out=out))
 
 
 def main() -> None:

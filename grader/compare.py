@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from .i18n import t
 from .spec import Tolerance
 
 
@@ -18,9 +19,10 @@ class Mismatch:
 
     def __str__(self) -> str:
         if self.actual is None:
-            return f"{self.name}: expected {_fmt(self.expected)}, got {self.note or 'no number'}"
+            return t("compare.mismatch", name=self.name, expected=_fmt(self.expected),
+                     actual=self.note or t("compare.no_number"))
         e, a = _distinct(self.expected, self.actual)
-        return f"{self.name}: expected {e}, got {a}"
+        return t("compare.mismatch", name=self.name, expected=e, actual=a)
 
 
 def _fmt(v: float, digits: int = 4) -> str:
@@ -46,16 +48,17 @@ def close(expected: float, actual: float, tol: Tolerance) -> bool:
 def scalar(value: Any) -> tuple[float | None, str]:
     """One number out of an observed value ([0.5] or a description dict), or why not."""
     if value is None:
-        return None, "nothing (None)"
+        return None, t("compare.nothing")
     if isinstance(value, dict):
         shape = value.get("shape")
         kind = value.get("type", "value")
-        return None, f"a {kind}" + (f" of shape {shape}" if shape is not None else "")
+        return None, t("compare.a_kind", kind=kind) if shape is None else t("compare.a_kind_of_shape", kind=kind,
+                                                                                shape=shape)
     if isinstance(value, list) and len(value) == 1 and isinstance(value[0], (int, float)):
         return float(value[0]), ""
     if isinstance(value, list):
-        return None, f"{len(value)} numbers where one is expected"
-    return None, f"a {type(value).__name__}"
+        return None, t("compare.many_numbers", count=len(value))
+    return None, t("compare.a_kind", kind=type(value).__name__)
 
 
 def compare(expected: dict[str, float], actual: dict[str, Any], tol: Tolerance) -> list[Mismatch]:
@@ -64,7 +67,7 @@ def compare(expected: dict[str, float], actual: dict[str, Any], tol: Tolerance) 
     for name, e in expected.items():
         a, why = scalar(actual.get(name))
         if a is None:
-            out.append(Mismatch(name, e, None, why if name in actual else "no value"))
+            out.append(Mismatch(name, e, None, why if name in actual else t("compare.no_value")))
         elif not close(e, a, tol):
             out.append(Mismatch(name, e, a))
     return out

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
+from .i18n import t
 from .spec import Assignment
 
 
@@ -67,13 +68,13 @@ def detect_assignment(assignments: dict[str, Assignment], tree: ast.Module) -> s
 def detect_task(a: Assignment, source: str, tree: ast.Module) -> tuple[str, str]:
     """The task and why: a keyword of the task's `detect` list seen in the code, else the default."""
     if a.tasks.get("zero-init") and _all_weights_zero(a, tree):
-        return "zero-init", "every weight starts at 0"
+        return "zero-init", t("detect.all_zero")
     code = "\n".join(line.split("#", 1)[0] for line in source.splitlines())  # comments do not count
     for task_id, task in a.tasks.items():
         for keyword in task.detect:
             if keyword in code:
-                return task_id, f"`{keyword}` appears in the code"
-    return a.default_task, "no task-specific code seen"
+                return task_id, t("detect.keyword", keyword=keyword)
+    return a.default_task, t("detect.default")
 
 
 def _all_weights_zero(a: Assignment, tree: ast.Module) -> bool:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from .i18n import current, speaking, t
 
 CheckStatus = Literal["pass", "fail", "error", "skipped"]
 
@@ -59,6 +62,7 @@ class Feedback(BaseModel):
 
     schema_version: Literal[1] = 1
     view: Literal["student", "instructor"] = "student"
+    lang: Literal["en", "zh"] = "en"  # the language of every message, hint and note
     submission: str
     assignment: str | None
     task: str | None
@@ -90,53 +94,81 @@ class Feedback(BaseModel):
 def error_feedback(submission: str, reason: str, assignment: str | None = None, task: str | None = None,
                    max_score: float = 0.0, notes: list[str] | None = None) -> Feedback:
     return Feedback(submission=submission, assignment=assignment, task=task, status="error", score=0,
-                    max_score=max_score, error=reason, notes=notes or [])
+                    max_score=max_score, error=reason, notes=notes or [], lang=current())
 
 
-_MARK = {"pass": "PASS", "fail": "FAIL", "error": "ERROR", "skipped": "SKIP"}
+def _marks() -> dict[str, str]:
+    return {"pass": t("feedback.mark.pass"), "fail": t("feedback.mark.fail"), "error": t("feedback.mark.error"),
+            "skipped": t("feedback.mark.skipped")}
 
 
 def _points(v: float) -> str:
     return f"{v:g}"
 
 
+def _width(text: str) -> int:
+    """Terminal columns: a CJK character takes two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+
+
+def _left(text: str, width: int) -> str:
+    return text + " " * (width - _width(text))
+
+
+def _right(text: str, width: int) -> str:
+    return " " * (width - _width(text)) + text
+
+
 def render_text(fb: Feedback) -> str:
-    """The terminal report: a heading, a table (check, status, points, message), hints, notes."""
-    lines = [f"{fb.submission}: {fb.assignment or '?'}" + (f" / task {fb.task}" if fb.task else "")]
+    """The terminal report in the feedback's language: a heading, a table (check, status, points, message),
+    hints, notes."""
+    with speaking(fb.lang):
+        return _render_text(fb)
+
+
+def _render_text(fb: Feedback) -> str:
+    heading = t("feedback.heading", submission=fb.submission, assignment=fb.assignment or "?")
+    lines = [heading + (t("feedback.heading_task", task=fb.task) if fb.task else "")]
     if fb.detected:
-        lines.append(f"  detected: {fb.detected}")
+        lines.append("  " + t("feedback.detected", detected=fb.detected))
     if fb.status == "error":
-        lines.append(f"  could not be graded: {fb.error}")
+        lines.append("  " + t("feedback.not_graded", error=fb.error))
     if fb.checks:
+        marks = _marks()
         width = max(len(c.id) for c in fb.checks)
+        status_width = max(_width(s) for s in [t("feedback.column_status"), *marks.values()])
         lines.append("")
-        lines.append(f"  {'check':<{width}}  {'status':<6}  {'points':>9}  message")
+        lines.append(f"  {_left(t('feedback.column_check'), width)}  {_left(t('feedback.column_status'), status_width)}"
+                     f"  {_right(t('feedback.column_points'), 9)}  {t('feedback.column_message')}")
+        pad = " " * (width + status_width + 17)
         for c in fb.checks:
             points = f"{_points(c.score)}/{_points(c.max_score)}"
             msg = c.message.splitlines() or [""]
-            lines.append(f"  {c.id:<{width}}  {_MARK[c.status]:<6}  {points:>9}  {msg[0]}")
-            pad = " " * (width + 23)
+            lines.append(f"  {c.id:<{width}}  {_left(marks[c.status], status_width)}  {points:>9}  {msg[0]}")
             lines.extend(f"{pad}{m}" for m in msg[1:])
             if c.status in ("fail", "error"):
-                lines.extend(f"{pad}hint: {h}" for h in c.hints)
+                lines.extend(pad + t("feedback.hint", hint=h) for h in c.hints)
     for note in fb.notes:
-        lines.append(f"  note: {note}")
+        lines.append("  " + t("feedback.note", note=note))
     if fb.protections:
-        lines.append(f"  sandbox: {', '.join(fb.protections)}")
+        lines.append("  " + t("feedback.sandbox", layers=t("feedback.sandbox_sep").join(fb.protections)))
     lines.append("")
-    lines.append(f"  score: {_points(fb.score)}/{_points(fb.max_score)}")
+    lines.append("  " + t("feedback.score", score=_points(fb.score), max_score=_points(fb.max_score)))
     return "\n".join(lines)
 
 
 def gradescope(fb: Feedback) -> dict[str, object]:
-    """Gradescope's autograder results.json for one submission, so courses there can upload our verdicts."""
-    tests: list[dict[str, object]] = [
-        {"name": c.id, "score": c.score, "max_score": c.max_score,
-         "status": "passed" if c.status in ("pass", "skipped") and c.score >= c.max_score else "failed",
-         "output": "\n".join([c.message, *(f"hint: {h}" for h in c.hints if c.status in ("fail", "error"))]),
-         "visibility": "visible"}
-        for c in fb.checks
-    ]
-    output = f"could not be graded: {fb.error}" if fb.status == "error" else "\n".join(fb.notes)
+    """Gradescope's autograder results.json for one submission (in its language), so courses there can upload
+    our verdicts."""
+    with speaking(fb.lang):
+        tests: list[dict[str, object]] = [
+            {"name": c.id, "score": c.score, "max_score": c.max_score,
+             "status": "passed" if c.status in ("pass", "skipped") and c.score >= c.max_score else "failed",
+             "output": "\n".join([c.message, *(t("feedback.hint", hint=h) for h in c.hints
+                                               if c.status in ("fail", "error"))]),
+             "visibility": "visible"}
+            for c in fb.checks
+        ]
+        output = t("feedback.not_graded", error=fb.error) if fb.status == "error" else "\n".join(fb.notes)
     return {"score": fb.score, "max_score": fb.max_score, "execution_time": fb.seconds, "output": output,
             "tests": tests}

@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from . import plan, sandbox
-from .checks import Evidence, curve, insights, judge, lost
+from .checks import Evidence, child_message, curve, insights, judge, lost
 from .detect import detect_assignment, detect_task, outline
 from .feedback import Feedback, error_feedback
+from .i18n import speaking, t
 from .load import LoadError, load
 from .spec import Assignment, load_all
 
@@ -24,10 +25,11 @@ def choose_ids(assignment_id: str | None, task_id: str | None) -> None:
     """Reject an unknown --assignment or --task before any grading starts."""
     assignments = load_all()
     if assignment_id is not None and assignment_id not in assignments:
-        raise UsageError(f"unknown assignment {assignment_id!r}; choose one of {', '.join(assignments)}")
+        raise UsageError(t("grade.unknown_assignment", id=assignment_id,
+                           ids=t("common.names").join(assignments)))
     if assignment_id is not None and task_id is not None and task_id not in assignments[assignment_id].tasks:
-        raise UsageError(f"assignment {assignment_id} has no task {task_id!r}; "
-                         f"choose one of {', '.join(assignments[assignment_id].tasks)}")
+        raise UsageError(t("grade.unknown_task", id=assignment_id, task=task_id,
+                           tasks=t("common.names").join(assignments[assignment_id].tasks)))
 
 
 def choose(assignments: dict[str, Assignment], assignment_id: str | None, task_id: str | None,
@@ -40,23 +42,27 @@ def choose(assignments: dict[str, Assignment], assignment_id: str | None, task_i
         if assignment_id is None:
             return None, None, []
         defined = sorted(outline(tree).functions & assignments[assignment_id].role_names())
-        detected.append(f"assignment {assignment_id} (the file defines {', '.join(defined)})")
+        detected.append(t("grade.detected_assignment", id=assignment_id, functions=t("common.names").join(defined)))
     a = assignments[assignment_id]
     if task_id is None:
         task_id, why = detect_task(a, source, tree)
         if len(a.tasks) > 1:
-            detected.append(f"task {task_id} ({why}; choose another with --task)")
+            detected.append(t("grade.detected_task", task=task_id, why=why))
     elif task_id not in a.tasks:  # a task given without its assignment, which was detected
-        raise UsageError(f"assignment {a.id} has no task {task_id!r}; choose one of {', '.join(a.tasks)}")
+        raise UsageError(t("grade.unknown_task", id=a.id, task=task_id, tasks=t("common.names").join(a.tasks)))
     return a, task_id, detected
 
 
 def grade_file(path: Path, assignment_id: str | None = None, task_id: str | None = None,
-               seed: int | None = None, view: str = "student") -> Feedback:
-    """The verdict on one file; `instructor` view adds every case's numbers, hidden ones included."""
-    started = time.monotonic()
-    fb = _grade(path, assignment_id, task_id, seed).for_view(view)
-    return fb.model_copy(update={"seconds": round(time.monotonic() - started, 3)})
+               seed: int | None = None, view: str = "student", lang: str = "en") -> Feedback:
+    """The verdict on one file, written in `lang`; `instructor` view adds every case's numbers, hidden ones included.
+
+    The language is set here for this call only (a batch grades in worker threads, which each start in English).
+    """
+    with speaking(lang):
+        started = time.monotonic()
+        fb = _grade(path, assignment_id, task_id, seed).for_view(view)
+        return fb.model_copy(update={"seconds": round(time.monotonic() - started, 3), "lang": lang})
 
 
 def _grade(path: Path, assignment_id: str | None, task_id: str | None, seed: int | None) -> Feedback:
@@ -70,14 +76,13 @@ def _grade(path: Path, assignment_id: str | None, task_id: str | None, seed: int
     a, task_id, detected = choose(assignments, assignment_id, task_id, tree, source.text)
     if a is None or task_id is None:
         names = sorted({r.names[0] for x in assignments.values() for r in x.roles.values()})
-        return error_feedback(name, f"no function of any assignment's contract is defined (such as {', '.join(names)})",
-                              notes=source.notes)
+        return error_feedback(name, t("grade.no_contract", names=t("common.names").join(names)), notes=source.notes)
     task = a.tasks[task_id]
     fail = dict(assignment=a.id, task=task_id, max_score=a.max_score, notes=source.notes)
     o = outline(tree)
     if not o.functions & a.role_names():
-        wanted = ", ".join(r.names[0] for r in a.roles.values())
-        return error_feedback(name, f"none of the {a.id} functions ({wanted}) is defined", **fail)
+        wanted = t("common.names").join(r.names[0] for r in a.roles.values())
+        return error_feedback(name, t("grade.none_defined", id=a.id, names=wanted), **fail)
     has_update = bool(o.functions & set(a.roles["update"].names)) if "update" in a.roles else False
     cases = plan.cases(a, task, seed)
     probes = plan.probes(a, task, cases, has_update)
@@ -88,17 +93,17 @@ def _grade(path: Path, assignment_id: str | None, task_id: str | None, seed: int
             frames.setdefault(f["id"], f)
     load_frame = next((f for f in probe_run.frames if f.get("kind") == "load"), None)
     if load_frame is None:
-        return error_feedback(name, f"could not load the file: {lost(probe_run, a.limits.main_seconds)}", **fail)
+        return error_feedback(name, t("grade.not_loaded", why=lost(probe_run, a.limits.main_seconds)), **fail)
     notes = list(source.notes)
     if load_frame.get("error"):
         e = load_frame["error"]
-        what = ("calls sys.exit() or os._exit()" if e.get("type") == "SystemExit"
-                else f"raised {e.get('type')}: {e.get('message')}") + source.at(e.get("where"))
+        what = (t("grade.exits") if e.get("type") == "SystemExit"
+                else t("grade.raised", type=e.get("type"), message=child_message(e, None))) + source.at(e.get("where"))
         if not load_frame.get("functions"):
-            return error_feedback(name, f"loading the file {what}", **fail)
-        notes.append(f"loading the file {what}; only the functions defined before that were graded")
+            return error_feedback(name, t("grade.load_failed", what=what), **fail)
+        notes.append(t("grade.load_partial", what=what))
     if not load_frame.get("functions"):
-        return error_feedback(name, f"none of the {a.id} functions could be found after loading the file", **fail)
+        return error_feedback(name, t("grade.none_found", id=a.id), **fail)
     ev = Evidence(a=a, task=task, cases=cases, outline=o, main_run=main_run, probe_run=probe_run,
                   load=load_frame, main=next((f for f in main_run.frames if f.get("kind") == "main"), None),
                   frames=frames, done=next((f for f in probe_run.frames if f.get("kind") == "done"), None),
@@ -106,8 +111,8 @@ def _grade(path: Path, assignment_id: str | None, task_id: str | None, seed: int
     checks = judge(ev)
     return Feedback(submission=name, assignment=a.id, task=task_id, status="graded",
                     score=round(sum(c.score for c in checks), 6), max_score=sum(c.max_score for c in checks),
-                    checks=checks, detected="; ".join(detected) or None, notes=notes + insights(ev), curve=curve(ev),
-                    protections=sandbox.protections(probe_run))
+                    checks=checks, detected=t("common.sep").join(detected) or None, notes=notes + insights(ev),
+                    curve=curve(ev), protections=sandbox.protections(probe_run))
 
 
 def _run_both(a: Assignment, source: str, name: str,

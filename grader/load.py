@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .i18n import t
+
 MAX_BYTES = 2 * 1024 * 1024
 _CODING = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
 # cell magics whose body is not Python: the whole cell goes
@@ -34,33 +36,37 @@ class Source:
         """`line 12`, or `cell 3, line 2` for a notebook."""
         for first, cell in reversed(self.cells):
             if line >= first:
-                return f"cell {cell}, line {line - first + 1}"
-        return f"line {line}"
+                return t("load.cell_line", cell=cell, line=line - first + 1)
+        return t("load.line", line=line)
 
     def at(self, where: object) -> str:
         """A child's `line 12 in f` as ` at line 12 in f` (` at cell 3, line 2 in f`); '' if unknown."""
         words = str(where or "").split(maxsplit=2)
         if len(words) >= 2 and words[0] == "line" and words[1].isdigit():
-            return " at " + self.where(int(words[1])) + (f" {words[2]}" if len(words) > 2 else "")
-        return f" at {where}" if where else ""
+            place = self.where(int(words[1]))
+            if len(words) > 2 and words[2].startswith("in "):
+                return t("load.at_in", place=place, function=words[2][3:])
+            return t("load.at", place=place) + (f" {words[2]}" if len(words) > 2 else "")
+        return t("load.at", place=where) if where else ""
 
 
 def load(path: Path) -> Source:
     try:
         raw = path.read_bytes()
     except OSError as e:
-        raise LoadError(f"cannot read {path.name}: {e.strerror or e}") from None
+        raise LoadError(t("load.cannot_read", name=path.name, reason=e.strerror or e)) from None
     if len(raw) > MAX_BYTES:
-        raise LoadError(f"{path.name} is {len(raw) // 1024} KiB; a submission may be at most {MAX_BYTES // 1024} KiB")
+        raise LoadError(t("load.too_big", name=path.name, size=len(raw) // 1024, limit=MAX_BYTES // 1024))
     suffix = path.suffix.lower()
     if suffix == ".py":
         source = _python(raw, path.name)
     elif suffix == ".ipynb":
         source = _notebook(raw, path.name)
     else:
-        raise LoadError(f"{path.name} is not a .py or .ipynb file")
+        raise LoadError(t("load.wrong_suffix", name=path.name))
     if not source.text.strip():
-        raise LoadError(f"{path.name} has no code" + (" cells" if suffix == ".ipynb" else ""))
+        raise LoadError(t("load.no_code_cells", name=path.name) if suffix == ".ipynb"
+                        else t("load.no_code", name=path.name))
     _syntax_check(source)
     return source
 
@@ -77,9 +83,9 @@ def _python(raw: bytes, name: str) -> Source:
         except (UnicodeDecodeError, LookupError):
             continue
         if encoding == "gbk" and (declared or "").lower() not in ("gbk", "cp936", "gb2312", "gb18030"):
-            notes.append("the file is not UTF-8; read it as GBK (save it as UTF-8 to be safe)")
+            notes.append(t("load.read_as_gbk"))
         return Source(text=text, filename=name, notes=notes)
-    raise LoadError(f"{name} is neither UTF-8 nor GBK text")
+    raise LoadError(t("load.not_text", name=name))
 
 
 def _notebook(raw: bytes, name: str) -> Source:
@@ -88,11 +94,11 @@ def _notebook(raw: bytes, name: str) -> Source:
     try:
         nb = nbformat.reads(raw.decode("utf-8-sig"), as_version=4)
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise LoadError(f"{name} is a corrupted notebook (not valid JSON: {e})") from None
+        raise LoadError(t("load.notebook_not_json", name=name, error=e)) from None
     except Exception as e:  # nbformat raises its own zoo for broken structure
-        raise LoadError(f"{name} is a corrupted notebook ({type(e).__name__}: {e})") from None
+        raise LoadError(t("load.notebook_broken", name=name, type=type(e).__name__, error=e)) from None
     if not isinstance(nb.get("cells"), list):
-        raise LoadError(f"{name} is a corrupted notebook (no cell list)")
+        raise LoadError(t("load.notebook_no_cells", name=name))
     parts: list[str] = []
     cells: list[tuple[int, int]] = []
     dropped: list[str] = []
@@ -105,13 +111,13 @@ def _notebook(raw: bytes, name: str) -> Source:
         text = cell.get("source", "")
         text = "".join(text) if isinstance(text, list) else str(text)
         if text.lstrip().startswith(_FOREIGN_CELLS):
-            dropped.append(f"cell {code_number}: {text.strip().splitlines()[0]}")
+            dropped.append(t("load.dropped_line", cell=code_number, line=text.strip().splitlines()[0]))
             continue
         kept = []
         for src_line in text.splitlines():
             stripped = src_line.lstrip()
             if stripped.startswith(("%", "!")) or re.match(r"^\w+\s*=\s*[!%]", stripped):
-                dropped.append(f"cell {code_number}: {stripped}")
+                dropped.append(t("load.dropped_line", cell=code_number, line=stripped))
                 kept.append("")  # keep line numbers aligned with the cell
             else:
                 kept.append(src_line)
@@ -121,8 +127,8 @@ def _notebook(raw: bytes, name: str) -> Source:
         line += body.count("\n")
     notes = []
     if dropped:
-        shown = "; ".join(dropped[:4]) + (" …" if len(dropped) > 4 else "")
-        notes.append(f"dropped {len(dropped)} IPython magic/shell line(s) a script cannot run ({shown})")
+        shown = t("common.sep").join(dropped[:4]) + (" …" if len(dropped) > 4 else "")
+        notes.append(t("load.dropped", count=len(dropped), shown=shown))
     return Source(text="".join(parts), filename=name, notes=notes, cells=cells)
 
 
@@ -130,7 +136,7 @@ def _syntax_check(source: Source) -> None:
     try:
         ast.parse(source.text, filename=source.filename)
     except SyntaxError as e:
-        where = source.where(e.lineno or 0) if e.lineno else "an unknown line"
-        raise LoadError(f"syntax error at {where}: {e.msg}") from None
+        where = source.where(e.lineno or 0) if e.lineno else t("load.unknown_line")
+        raise LoadError(t("load.syntax_error", where=where, message=e.msg)) from None
     except (RecursionError, MemoryError, ValueError) as e:
-        raise LoadError(f"the file cannot be parsed ({type(e).__name__})") from None
+        raise LoadError(t("load.unparsable", type=type(e).__name__)) from None

@@ -5,6 +5,8 @@ An assignment file is data only; adding a task or changing points never needs co
 
 from __future__ import annotations
 
+from functools import cache
+
 import tomllib
 from pathlib import Path
 from typing import Literal
@@ -34,10 +36,20 @@ class Role(Strict):
     required: bool = True  # False: a style may write it inline in __main__ instead
 
 
+class Text(Strict):
+    """One text in every language the grader speaks (grader/i18n.py LANGS)."""
+
+    en: str = Field(min_length=1)
+    zh: str = Field(min_length=1)
+
+    def text(self, lang: str) -> str:
+        return {"en": self.en, "zh": self.zh}.get(lang, self.en)
+
+
 class CheckSpec(Strict):
     points: float = Field(ge=0)
     tolerance: Tolerance | None = None
-    hint: str = ""
+    hint: Text | None = None  # shown when the check fails, in the feedback's language
 
 
 class Given(Strict):
@@ -145,5 +157,7 @@ def assignment_ids() -> list[str]:
     return sorted(p.stem for p in ASSIGNMENTS_DIR.glob("*.toml"))
 
 
+@cache
 def load_all() -> dict[str, Assignment]:
+    """Every assignment, parsed and validated once per process (a batch asks for them per submission)."""
     return {a: load_assignment(a) for a in assignment_ids()}

@@ -17,3 +17,9 @@ def write(tmp_path: Path):
         return p
 
     return _write
+
+
+@pytest.fixture(autouse=True)
+def english_locale(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The suite expects English reports: a developer's zh_CN locale must not change the CLI's default language."""
+    monkeypatch.setenv("LC_ALL", "C.UTF-8")
