@@ -95,7 +95,9 @@ def child_message(error: dict[str, Any], default: Any = "") -> Any:
 def raised(ev: Evidence, role: str, error: dict[str, Any]) -> str:
     fn = ev.functions.get(role, role)
     if error.get("type") == "Timeout":
-        return t("checks.raised.timeout", function=fn, seconds=ev.a.limits.probe_seconds)
+        where = str(error.get("where") or "")
+        stuck = where.split(" in ", 1)[1] if " in " in where else fn  # maybe another of its functions
+        return t("checks.raised.timeout", function=stuck, seconds=ev.a.limits.probe_seconds) + ev.source.at(where)
     return t("checks.raised.error", function=fn, type=error.get("type", t("checks.raised.an_error")),
              where=ev.source.at(error.get("where")), message=child_message(error)).rstrip(": :")
 

@@ -72,7 +72,7 @@ def _grade(path: Path, assignment_id: str | None, task_id: str | None, seed: int
         source = load(path)
     except LoadError as e:
         return error_feedback(name, str(e), assignment_id, task_id)
-    tree = ast.parse(source.text)
+    tree = source.tree
     a, task_id, detected = choose(assignments, assignment_id, task_id, tree, source.text)
     if a is None or task_id is None:
         names = sorted({r.names[0] for x in assignments.values() for r in x.roles.values()})
@@ -87,8 +87,10 @@ def _grade(path: Path, assignment_id: str | None, task_id: str | None, seed: int
     cases = plan.cases(a, task, seed)
     probes = plan.probes(a, task, cases, has_update)
     main_run, probe_run = _run_both(a, source.text, name, probes)
+    if any(run.forged or run.garbled for run in (main_run, probe_run)):
+        return error_feedback(name, t("grade.forged"), **fail)
     frames: dict[str, dict[str, Any]] = {}
-    for f in probe_run.frames:  # the harness's frame comes first; a later forged one is ignored
+    for f in probe_run.frames:  # each id arrives once: a repeat was refused above
         if f.get("kind") == "probe" and isinstance(f.get("id"), str):
             frames.setdefault(f["id"], f)
     load_frame = next((f for f in probe_run.frames if f.get("kind") == "load"), None)

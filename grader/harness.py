@@ -265,7 +265,7 @@ class Child:
 
     def error(self, e: BaseException) -> dict[str, Any]:
         if isinstance(e, ProbeTimeout):
-            return {"type": "Timeout", "message": "took longer than the time limit", "where": ""}
+            return {"type": "Timeout", "message": "took longer than the time limit", "where": self.where(e)}
         if isinstance(e, SystemExit):
             return {"type": "SystemExit", "message": f"sys.exit({e.code!r}) was called", "where": self.where(e),
                     "code": e.code if isinstance(e.code, (int, type(None))) else str(e.code)}
@@ -317,7 +317,15 @@ class Child:
         return None
 
     def forbidden_loaded(self) -> list[str]:
-        return sorted(m for m in self.job["forbidden_modules"] if m in sys.modules)
+        """Forbidden libraries in this process: by module name, or by their native code still mapped
+        (deleting `sys.modules["torch"]` cannot unload libtorch)."""
+        try:
+            with open("/proc/self/maps", encoding="utf-8", errors="replace") as f:
+                mapped = f.read()
+        except OSError:
+            mapped = ""
+        return sorted(m for m in self.job["forbidden_modules"]
+                      if any(k == m or k.startswith(m + ".") for k in list(sys.modules)) or f"/{m}/" in mapped)
 
     def step_global(self) -> float | None:
         for name in self.job["step_names"]:

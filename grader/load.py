@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import json
 import re
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,6 +32,7 @@ class Source:
     filename: str
     notes: list[str] = field(default_factory=list)
     cells: list[tuple[int, int]] = field(default_factory=list)  # (first line, cell number)
+    tree: ast.Module = field(default_factory=lambda: ast.Module(body=[], type_ignores=[]))  # set by load()
 
     def where(self, line: int) -> str:
         """`line 12`, or `cell 3, line 2` for a notebook."""
@@ -67,7 +69,7 @@ def load(path: Path) -> Source:
     if not source.text.strip():
         raise LoadError(t("load.no_code_cells", name=path.name) if suffix == ".ipynb"
                         else t("load.no_code", name=path.name))
-    _syntax_check(source)
+    source.tree = _parse(source)
     return source
 
 
@@ -132,9 +134,14 @@ def _notebook(raw: bytes, name: str) -> Source:
     return Source(text="".join(parts), filename=name, notes=notes, cells=cells)
 
 
-def _syntax_check(source: Source) -> None:
+_PARSING = threading.Lock()  # ast.parse is not thread-safe in CPython 3.11 (gh-106905); a batch loads in threads
+
+
+def _parse(source: Source) -> ast.Module:
+    """The syntax tree, or the one-line reason it has none."""
     try:
-        ast.parse(source.text, filename=source.filename)
+        with _PARSING:
+            return ast.parse(source.text, filename=source.filename)
     except SyntaxError as e:
         where = source.where(e.lineno or 0) if e.lineno else t("load.unknown_line")
         raise LoadError(t("load.syntax_error", where=where, message=e.msg)) from None

@@ -28,26 +28,29 @@ from pathlib import Path
 from typing import Any, Callable
 
 HARNESS = Path(__file__).with_name("harness.py")
-ALWAYS = ["separate process", "CPU, memory, file-size and open-file limits", "wall-clock deadline",
-          "private scratch folder", "scrubbed environment", "results over a private pipe"]
-LAYERS = {  # what the child reports it could set up -> how the report names it
-    "network": ("no network (own network namespace)", "network NOT isolated (no namespace rights here)"),
-    "files": ("files: read only Python's libraries, write only the scratch folder (Landlock)",
-              "file access NOT restricted (no Landlock here)"),
-    "syscalls": ("no new processes, exec, ptrace or mounts (seccomp)",
-                 "system calls NOT filtered (no seccomp here)"),
+# the names of the protections, as message keys of grader/locales/*.toml (the report shows them translated)
+ALWAYS = ["sandbox.process", "sandbox.limits", "sandbox.deadline", "sandbox.scratch", "sandbox.environment",
+          "sandbox.pipe"]
+LAYERS = {  # what the child reports it could set up -> how the report names it: (held, missing)
+    "network": ("sandbox.network", "sandbox.no_network_isolation"),
+    "files": ("sandbox.files", "sandbox.no_file_isolation"),
+    "syscalls": ("sandbox.syscalls", "sandbox.no_syscall_filter"),
 }
 RESULT_CAP = 4 * 1024 * 1024  # bytes of observations a child may send
 TAIL = 4000  # characters of stderr kept for the report
 FILE_CAP = 64 * 1024 * 1024  # RLIMIT_FSIZE
 OPEN_FILES = 512
 STARTS = ("fork", "fresh")
+KINDS = ("sandbox", "main", "load", "probe", "done")  # the frames harness.py sends
 
 
 def protections(run: ChildRun) -> list[str]:
-    """The layers that held for this run: the fixed ones, plus what the child could set up."""
+    """The layers that held for this run, in the current language: the fixed ones, plus what the child could set up."""
+    from .i18n import t
+
     sandbox = next((f for f in run.frames if f.get("kind") == "sandbox"), {})
-    return ALWAYS + [held if sandbox.get(key) is True else missing for key, (held, missing) in LAYERS.items()]
+    keys = ALWAYS + [held if sandbox.get(key) is True else missing for key, (held, missing) in LAYERS.items()]
+    return [t(k) for k in keys]
 
 
 @dataclass
@@ -60,6 +63,17 @@ class ChildRun:
     output_bytes: int = 0
     seconds: float = 0.0
     garbled: int = 0  # result lines that were not valid JSON objects
+    forged: int = 0  # frames the harness cannot have sent: a second frame for the same step, an unknown kind
+
+    def add(self, frame: dict[str, Any]) -> None:
+        """The harness sends each (kind, id) once, so a repeat means the submission wrote into the pipe."""
+        key = repr((frame.get("kind"), frame.get("id")))
+        if frame.get("kind") not in KINDS or key in self._seen:
+            self.forged += 1
+        self._seen.add(key)
+        self.frames.append(frame)
+
+    _seen: set[str] = field(default_factory=set, repr=False)
 
 
 def _environment(scratch: str) -> dict[str, str]:
@@ -307,6 +321,7 @@ def _collect(child: Child, res_r: int, deadline: float, result: ChildRun) -> Non
     try:
         _pump(child, sel, deadline, result, stderr)
     finally:
+        sel.close()
         result.stderr_tail = stderr.decode("utf-8", "replace")
 
 
@@ -341,7 +356,7 @@ def _pump(child: Child, sel: selectors.BaseSelector, deadline: float, result: Ch
                     if frame is None:
                         result.garbled += 1
                     else:
-                        result.frames.append(frame)
+                        result.add(frame)
             else:
                 result.output_bytes += len(chunk)
                 if key.data == "stderr":

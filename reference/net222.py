@@ -16,7 +16,8 @@ LOSSES = ("mse", "mse-mean", "cross-entropy")
 
 def _act(z: np.ndarray, kind: str) -> np.ndarray:
     if kind == "sigmoid":
-        return 1.0 / (1.0 + np.exp(-z))
+        with np.errstate(over="ignore"):  # exp(-z) = inf for z << 0 gives the right 0.0
+            return 1.0 / (1.0 + np.exp(-z))
     if kind == "relu":
         return np.maximum(z, 0.0)
     raise ValueError(f"unknown activation {kind!r}")
