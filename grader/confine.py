@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ctypes
 import errno
+import functools
 import os
 import site
 import sys
@@ -46,8 +47,12 @@ class _PathBeneath(ctypes.Structure):
     _fields_ = [("allowed", ctypes.c_uint64), ("parent_fd", ctypes.c_int32)]
 
 
-def _readable_roots(extra: list[str]) -> list[str]:
-    """Python's prefixes and libraries, minus the grader's own packages (and their dist-info)."""
+@functools.cache
+def readable_roots(extra: tuple[str, ...]) -> list[str]:
+    """Python's prefixes and libraries, minus the grader's own packages (and their dist-info).
+
+    Cached: the fork server computes it once (see forkserver.serve) and every child inherits it.
+    """
     roots = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix, *READ_ONLY, *extra}
     packages = set(site.getsitepackages()) | {p for p in sys.path if p.endswith("-packages")}
     out = [r for r in roots if not any(p.startswith(r.rstrip("/") + "/") for p in packages)]
@@ -98,7 +103,7 @@ def restrict_files(scratch: str, extra_readable: list[str]) -> bool:
         return False
     try:
         read = _EXECUTE | _READ_FILE | _READ_DIR
-        for path in _readable_roots(extra_readable):
+        for path in readable_roots(tuple(extra_readable)):
             _allow(libc, ruleset, path, read, attr.fs)
         for path in WRITABLE_DEVICES:
             _allow(libc, ruleset, path, _READ_FILE | _WRITE_FILE, attr.fs)

@@ -29,20 +29,20 @@ def outline(tree: ast.Module) -> Outline:
                 functions.add(node.name)
             elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-                for t in targets:
-                    names.update(n.id for n in ast.walk(t) if isinstance(n, ast.Name))
+                for target in targets:
+                    names.update(n.id for n in ast.walk(target) if isinstance(n, ast.Name))
             elif isinstance(node, (ast.If, ast.Try, ast.For, ast.While, ast.With)):
                 for part in ("body", "orelse", "finalbody"):
                     visit(getattr(node, part, []))
                 for handler in getattr(node, "handlers", []):
                     visit(handler.body)
-        for node in ast.walk(ast.Module(body=body, type_ignores=[])):
-            if isinstance(node, ast.Import):
-                imports.update(a.name.split(".")[0] for a in node.names)
-            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-                imports.add(node.module.split(".")[0])
 
     visit(tree.body)
+    for node in ast.walk(tree):  # imports anywhere, functions included
+        if isinstance(node, ast.Import):
+            imports.update(a.name.split(".")[0] for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            imports.add(node.module.split(".")[0])
     return Outline(frozenset(functions), frozenset(names), frozenset(imports))
 
 

@@ -27,6 +27,9 @@ _exit = os._exit  # the harness replaces os._exit for the submission; the child 
 def serve(sock_fd: int, framework: str, run_child: Callable[[int, int], None],
           preload: Callable[[str], None]) -> None:
     preload(framework)
+    import confine
+
+    confine.readable_roots((os.environ["MPLCONFIGDIR"],))  # the children's Landlock rules, listed once
     gc.freeze()  # the children's collections then leave the shared pages alone (fewer copies on write)
     sock = socket.socket(fileno=sock_fd)
     wake_r, wake_w = os.pipe()

@@ -72,6 +72,8 @@ def numbers(value: Any) -> list[float] | dict[str, Any]:
     torch = sys.modules.get("torch")
     try:
         if torch is not None and isinstance(value, torch.Tensor):
+            if value.numel() == 1 and not value.is_complex():  # the common case, cheaply
+                return [float(value.item())]
             info = {"shape": list(value.shape), "dtype": str(value.dtype).replace("torch.", "")}
             if value.numel() > MAX_NUMBERS or value.is_complex():
                 return {"type": "tensor", **info}
@@ -204,10 +206,7 @@ class Binder:
     def _arguments(self, name: str, fn: Callable[..., Any], role: str,
                    values: dict[str, Any]) -> tuple[list[Any], list[str]]:
         """Arguments by parameter name (or alias); by the contract's order when names are unknown."""
-        try:
-            params = list(inspect.signature(fn).parameters.values())
-        except (TypeError, ValueError):
-            params = []
+        params = _parameters(fn)
         positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
         variadic = any(p.kind == p.VAR_POSITIONAL for p in params)
         canonical = self.roles[role]["params"]
@@ -231,6 +230,21 @@ class Binder:
         raise TypeError(f"cannot tell what to pass as {', '.join(missing) or 'its parameters'} "
                         f"of {name}{inspect.signature(fn) if params else '()'}; "
                         f"expected parameters like ({', '.join(canonical)})")
+
+
+def _parameters(fn: Callable[..., Any]) -> list[inspect.Parameter]:
+    """A function's parameters (none when it has no signature), looked up once per function."""
+    key = id(fn)
+    if key not in _SIGNATURES or _SIGNATURES[key][0] is not fn:
+        try:
+            params = list(inspect.signature(fn).parameters.values())
+        except (TypeError, ValueError):
+            params = []
+        _SIGNATURES[key] = (fn, params)
+    return _SIGNATURES[key][1]
+
+
+_SIGNATURES: dict[int, tuple[Callable[..., Any], list[inspect.Parameter]]] = {}
 
 
 def names_read_by(code: types.CodeType, *, inner_only: bool = False) -> set[str]:

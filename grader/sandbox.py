@@ -204,6 +204,10 @@ class ForkServer:
         return wait
 
     def close(self) -> None:
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)  # wakes our listener's recv; the server sees EOF and ends
+        except OSError:
+            pass
         self.sock.close()
         try:
             self.proc.wait(5)

@@ -502,3 +502,8 @@ def test_seed000_log_of_mse_per_output():
     assert losses[99] == pytest.approx(0.012363419868052006, abs=5e-8)
     assert losses[999] == pytest.approx(0.005628134589642286, abs=5e-8)
     np.testing.assert_allclose(w, [1.8441, 0.3147, 1.4865, 1.0288, -0.7469, -4.6932, -0.9992, -2.5217], atol=5e-5)
+
+
+def test_the_readme_lists_every_mistake():
+    readme = (SUBMISSIONS.parents[1] / "README.md").read_text(encoding="utf-8")
+    assert mistakes.table("en") in readme
