@@ -17,9 +17,11 @@ from grader.detect import detect_assignment, detect_task
 from grader.expected import expected
 from grader.feedback import Feedback
 from grader.grade import grade_file
+from grader.i18n import LANGS
 from grader.load import load
 from grader.plan import cases
 from grader.spec import load_all
+from reference.mistakes import MISTAKES
 
 from .conftest import SUBMISSIONS
 
@@ -86,3 +88,16 @@ def test_hidden_values_never_reach_a_message():
         text = " ".join([c.message for c in fb.checks] + [h for c in fb.checks for h in c.hints] + fb.notes)
         shown = {word.strip(";,()") for word in text.split()}
         assert not shown & secret, (name, shown & secret)
+
+
+@pytest.mark.parametrize("name", sorted(k for k, v in VERDICTS.items() if v.get("diagnosis")))
+def test_a_diagnosis_names_the_mistake_in_both_languages(name: str):
+    v = VERDICTS[name]
+    for lang in LANGS:
+        fb = grade_file(SUBMISSIONS / name, v.get("assignment"), v.get("task"), lang=lang)
+        for check_id, ids in v["diagnosis"].items():
+            check = next(c for c in fb.checks if c.id == check_id)
+            assert check.diagnosis == ids
+            for i in ids:
+                text = MISTAKES[i].text[lang]
+                assert text.name in check.message and any(text.fix in h for h in check.hints), (lang, check.message)
