@@ -208,11 +208,17 @@ def mismatches(found: list[Mismatch]) -> str:
 
 def diagnosed(ev: Evidence, result: CheckResult, role: str, probe: str, observe: Observe) -> CheckResult:
     """A failing check whose numbers match a known mistake on every case, hidden ones included, names it."""
-    if result.status != "fail" or ev.a.model != "net222":
+    if result.status != "fail":
         return result
-    ids = [m.id for m in applicable(ev.a.framework, ev.task.activation, ev.task.loss)
-           if all(v.ok for v in per_case(ev, result.id, role, probe, observe, m))]
+    ids = [m.id for m in candidates(ev) if all(v.ok for v in per_case(ev, result.id, role, probe, observe, m))]
     return with_diagnosis(result, ids)
+
+
+def candidates(ev: Evidence) -> list[Mistake]:
+    """The known mistakes a submission of this assignment and task can make."""
+    if ev.a.model == "net222":
+        return applicable(ev.a.framework, ev.task.activation, ev.task.loss)
+    return [m for m in MISTAKES.values() if ev.a.model in m.models]
 
 
 def with_diagnosis(result: CheckResult, ids: list[str]) -> CheckResult:
@@ -475,8 +481,11 @@ def _training_from_main(ev: Evidence) -> CheckResult:
     mism = compare(dict(zip(ev.a.weights, want)), final, tol)
     what = t("checks.training.loop_what", updates=updates, step=step)
     if mism:
-        return CheckResult(status="fail", score=0, message=t("checks.training.loop_failed", what=what,
-                                                             detail=mismatches(mism)), **base)
+        ids = [m.id for m in candidates(ev) if not compare(
+            dict(zip(ev.a.weights, trained(ev.a, ev.task, ev.cases[0].values, start, step, updates, m))),  # type: ignore[arg-type]
+            final, tol)]
+        return with_diagnosis(CheckResult(status="fail", score=0, message=t(
+            "checks.training.loop_failed", what=what, detail=mismatches(mism)), **base), ids)
     return CheckResult(status="pass", score=points, message=t("checks.training.loop_pass", what=what), **base)
 
 

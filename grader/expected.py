@@ -14,7 +14,7 @@ from .spec import Assignment, Task
 
 
 def expected(a: Assignment, task: Task, case: dict[str, float], model: Mistake = REFERENCE) -> dict[str, float]:
-    """The named values of one case, as the reference computes them (or a known mistake, for net222)."""
+    """The named values of one case, as the reference computes them (or a known mistake)."""
     w = np.array([case[n] for n in a.weights])
     if a.model == "net222":
         x = np.array([case[n] for n in a.inputs])
@@ -22,10 +22,12 @@ def expected(a: Assignment, task: Task, case: dict[str, float], model: Mistake =
         p = model.run_evaluate(x, y, w, task.activation, task.loss)
         values = {"out_o1": p.o[0], "out_o2": p.o[1], "out_h1": p.h[0], "out_h2": p.h[1], "error": p.loss}
         grad = p.grad
-    else:
+    else:  # y_pred = w . features(x), error (y_pred - y)^2: the mistake may change the features
         x, y = case[a.inputs[0]], case[a.targets[0]]
-        values = {"y_pred": lecture.predict(a.model, w, x), "error": lecture.loss(a.model, w, x, y)}
-        grad = lecture.gradient(a.model, w, x, y)
+        f = model.run_features(a.model, x)
+        y_pred = float(np.dot(w, f))
+        values = {"y_pred": y_pred, "error": (y_pred - y) ** 2}
+        grad = 2.0 * (y_pred - y) * f
     values.update({f"d_{n}": g for n, g in zip(a.weights, grad)})
     return {k: float(v) for k, v in values.items()}
 
@@ -42,14 +44,14 @@ def backward(a: Assignment, task: Task, case: dict[str, float], fed: dict[str, f
 
 
 def trained(a: Assignment, task: Task, case: dict[str, float], start: list[float], step: float,
-            updates: int) -> list[float]:
-    """The weights after the reference's own run of `updates` steps from `start`."""
+            updates: int, model: Mistake = REFERENCE) -> list[float]:
+    """The weights after the reference's own run (or a mistake's) of `updates` steps from `start`."""
     if a.model == "net222":
         x = np.array([case[n] for n in a.inputs])
         y = np.array([case[n] for n in a.targets])
-        _, w = net222.train(x, y, np.array(start), step, updates, task.activation, task.loss)
+        _, w = model.run_train(x, y, np.array(start), step, updates, task.activation, task.loss)
     else:
-        w = lecture.train(a.model, np.array(start), a.given.data_x, a.given.data_y, step, updates)
+        w = model.run_lecture_train(a.model, np.array(start), a.given.data_x, a.given.data_y, step, updates)
     return [float(v) for v in w]
 
 

@@ -19,6 +19,8 @@ computes, so the grader can tell a student not only *that* a number differs but
 | `relu-instead-of-sigmoid` | ReLU where the task asks for sigmoid | forward |
 | `sigmoid-instead-of-relu` | Sigmoid where the task asks for ReLU | forward |
 | `cross-entropy-over-one-class` | CrossEntropyLoss over a class dimension of size 1: the loss is always 0 | loss |
+| `quadratic-terms-swapped` | Quadratic terms swapped: w1·x + w2·x² instead of w1·x² + w2·x | forward |
+| `lecture-gradients-never-zeroed` | Gradients never zeroed in the training loop: each step uses the sum of all gradients so far | training |
 
 Conventions
 - `check` is the first check, in the order forward, loss, gradients, update,
@@ -53,7 +55,8 @@ Conventions
   `hidden-weights-row-by-row` only in round 3 (the hidden weights stay 0 for a
   round); the hidden cases show all three at once.
 
-Only the 2-2-2 network is covered; the lecture's `linear`/`quadratic` models are not.
+The lecture's `linear`/`quadratic` models (reference/lecture.py) have their own entries
+(`models`): a swapped quadratic feature, and a training loop that never zeroes gradients.
 This module is numpy only: the grader's parent imports it, never torch.
 """
 
@@ -64,7 +67,7 @@ from typing import Callable
 
 import numpy as np
 
-from . import net222
+from . import lecture, net222
 from .net222 import ACTIVATIONS, LOSSES, Pass
 
 CHECKS = ("forward", "loss", "gradients", "update", "training")
@@ -93,11 +96,31 @@ class Mistake:
     backward: Callable[..., np.ndarray] | None = None
     activations: tuple[str, ...] = ACTIVATIONS  # the tasks' activations it can occur with
     losses: tuple[str, ...] = LOSSES  # the tasks' losses it can occur with
+    models: tuple[str, ...] = ("net222",)  # the reference models it belongs to (net222, linear, quadratic)
+    # the lecture's models (reference/lecture.py): the buggy features (forward, loss, gradients follow) or
+    # the buggy training loop (model, params, xs, ys, step, updates) -> params. None: that stage is right.
+    features: Callable[[str, float], np.ndarray] | None = None
+    lecture_train: Callable[..., np.ndarray] | None = None
     forms: tuple[str, ...] = ()  # what the wrong code typically looks like
     fixtures: tuple[str, ...] = ()  # files below tests/submissions that make exactly this mistake
 
     def applies_to(self, framework: str, activation: str, loss: str) -> bool:
-        return framework in self.frameworks and activation in self.activations and loss in self.losses
+        """For the 2-2-2 network's tasks; the lecture's models ask `models` instead."""
+        return "net222" in self.models and framework in self.frameworks and activation in self.activations \
+            and loss in self.losses
+
+    def run_features(self, model: str, x: float) -> np.ndarray:
+        return (self.features or lecture.features)(model, x)
+
+    def run_lecture_train(self, model: str, params, xs, ys, step: float, updates: int) -> np.ndarray:
+        """Per-sample SGD as lecture.train, through this mistake's features or its own loop."""
+        if self.lecture_train is not None:
+            return self.lecture_train(model, params, xs, ys, step, updates)
+        params = np.asarray(params, dtype=float).copy()
+        for k in range(updates):
+            f, y = self.run_features(model, xs[k % len(xs)]), ys[k % len(ys)]
+            params = params - step * 2.0 * (float(np.dot(params, f)) - y) * f
+        return params
 
     def run_evaluate(self, x, y, w, act: str = "sigmoid", loss: str = "mse") -> Pass:
         return (self.evaluate or net222.evaluate)(x, y, w, act, loss)
@@ -260,6 +283,21 @@ _ZERO_ALL = ("after each update, for every weight w1..w8: w.grad.data.zero_(); t
              "gradient at its own weights: w(k+1) = w(k) − step·dE/dw(w(k))")
 _ZERO_ALL_ZH = ("每次更新之后,对 w1~w8 每一个权重都执行 w.grad.data.zero_();这样第 k 轮只用当前权重处的梯度:"
                 "w(k+1) = w(k) − step·dE/dw(w(k))")
+
+def _terms_swapped(model: str, x: float) -> np.ndarray:
+    """w1·x + w2·x² + b where the lecture has w1·x² + w2·x + b."""
+    return lecture.features(model, x)[[1, 0, 2]]
+
+
+def _lecture_never_zeroed(model: str, params, xs, ys, step: float, updates: int) -> np.ndarray:
+    """A loop without w.grad.data.zero_(): each step uses the sum of every gradient so far."""
+    params = np.asarray(params, dtype=float).copy()
+    total = np.zeros_like(params)
+    for k in range(updates):
+        total = total + lecture.gradient(model, params, xs[k % len(xs)], ys[k % len(ys)])
+        params = params - step * total
+    return params
+
 
 _CATALOGUE = [
     Mistake(
@@ -600,6 +638,55 @@ _CATALOGUE = [
                 fix=("E = −[y1·log s1 + y2·log s2],其中 s1 = e^(o1)/(e^(o1) + e^(o2)),s2 = e^(o2)/(e^(o1) + e^(o2)):"
                      "CrossEntropyLoss()(torch.stack([o1, o2], dim=1), torch.stack([y1, y2], dim=1)),"
                      "形状 (1, 2):一个样本、两个类别")),
+        },
+    ),
+]
+
+_CATALOGUE += [
+    Mistake(
+        id="quadratic-terms-swapped",
+        check="forward",
+        frameworks=("torch",),
+        models=("quadratic",),
+        features=_terms_swapped,
+        forms=("w1 * x + w2 * x ** 2 + b",),
+        fixtures=("quadratic/swapped_terms.py",),
+        text={
+            "en": MistakeText(
+                name="Quadratic terms swapped: w1·x + w2·x² instead of w1·x² + w2·x",
+                explanation=(
+                    "At w1 = w2 = 1 the two forms agree, so the given case hides it; other weights show it, and "
+                    "training moves w1 to where w2 should be. In the lecture w1 multiplies x² and w2 multiplies x."),
+                fix="y_pred = w1·x² + w2·x + b, i.e. w1 * x ** 2 + w2 * x + b"),
+            "zh": MistakeText(
+                name="二次模型两项写反:w1·x + w2·x²,应为 w1·x² + w2·x",
+                explanation=(
+                    "在 w1 = w2 = 1 时两种写法结果相同,所以给定的算例看不出来;换成其他权重就不一样了,训练也会把 "
+                    "w1 训练到 w2 应有的值。课上的模型里 w1 乘 x²,w2 乘 x。"),
+                fix="y_pred = w1·x² + w2·x + b,即 w1 * x ** 2 + w2 * x + b"),
+        },
+    ),
+    Mistake(
+        id="lecture-gradients-never-zeroed",
+        check="training",
+        frameworks=("torch",),
+        models=("linear", "quadratic"),
+        lecture_train=_lecture_never_zeroed,
+        forms=("l.backward(); w.data = w.data - 0.01 * w.grad.data  # no w.grad.data.zero_()",),
+        fixtures=("linear/forgot_zero_grad.py",),
+        text={
+            "en": MistakeText(
+                name="Gradients never zeroed in the training loop: each step uses the sum of all gradients so far",
+                explanation=(
+                    "backward() adds into w.grad, it does not overwrite it, so without zeroing every step moves by "
+                    "the sum of all earlier gradients and the weights end up off (or swing and diverge)."),
+                fix="after each update: w.grad.data.zero_() (for every weight)"),
+            "zh": MistakeText(
+                name="训练循环里梯度没有清零:每一步用的是之前所有梯度之和",
+                explanation=(
+                    "backward() 会把梯度累加到 w.grad 上,而不是覆盖它;不清零的话,每一步都按之前所有梯度之和"
+                    "来更新,训练出的权重就会偏离(甚至振荡发散)。"),
+                fix="每次更新之后:w.grad.data.zero_()(每个权重都要)"),
         },
     ),
 ]

@@ -17,7 +17,7 @@ import pytest
 import torch
 
 from grader.spec import load_assignment, load_all
-from reference import mistakes, net222
+from reference import lecture, mistakes, net222
 from reference.mistakes import CHECKS, MISTAKES, Mistake, applicable, observe
 
 from .conftest import SUBMISSIONS
@@ -84,8 +84,12 @@ def test_fields(mid: str):
     assert m.frameworks and set(m.frameworks) <= set(mistakes.FRAMEWORKS)
     assert m.activations and set(m.activations) <= set(net222.ACTIVATIONS)
     assert m.losses and set(m.losses) <= set(net222.LOSSES)
-    stage = {"forward": m.evaluate, "loss": m.evaluate, "gradients": m.evaluate, "update": m.update,
-             "training": m.train}[m.check]
+    assert m.models and set(m.models) <= {"net222", *lecture.MODELS}
+    if "net222" in m.models:
+        stage = {"forward": m.evaluate, "loss": m.evaluate, "gradients": m.evaluate, "update": m.update,
+                 "training": m.train}[m.check]
+    else:
+        stage = m.features if m.check in ("forward", "loss", "gradients") else m.lecture_train
     assert stage is not None, "the stage that makes the mistake must be given"
     for path in m.fixtures:
         assert (SUBMISSIONS / path).is_file(), path
@@ -507,3 +511,30 @@ def test_seed000_log_of_mse_per_output():
 def test_the_readme_lists_every_mistake():
     readme = (SUBMISSIONS.parents[1] / "README.md").read_text(encoding="utf-8")
     assert mistakes.table("en") in readme
+
+
+LECTURE = [(m.id, model) for m in MISTAKES.values() for model in m.models if model in lecture.MODELS]
+
+
+@pytest.mark.parametrize("mid,model", LECTURE)
+def test_a_lecture_mistake_differs_from_the_lecture_on_random_data(mid: str, model: str):
+    """Its predictions (or, for a training mistake, the weights it trains to) differ from lecture.py's."""
+    m, rng = MISTAKES[mid], np.random.default_rng(7)
+    for _ in range(20):
+        params, xs = rng.uniform(-2, 2, len(lecture.features(model, 1.0))), list(rng.uniform(-2, 2, 3))
+        ys = [float(v) for v in rng.uniform(-2, 2, 3)]
+        if m.features is not None:
+            mine = [float(np.dot(params, m.run_features(model, x))) for x in xs]
+            assert not np.allclose(mine, [lecture.predict(model, params, x) for x in xs])
+        trained = m.run_lecture_train(model, params, xs, ys, 0.01, 30)
+        assert not np.allclose(trained, lecture.train(model, params, xs, ys, 0.01, 30))
+
+
+def test_a_loop_that_never_zeroes_matches_torch_accumulating_gradients():
+    w = torch.tensor([1.0], dtype=torch.float64, requires_grad=True)
+    xs, ys = [1.0, 2.0, 3.0], [2.0, 4.0, 6.0]
+    for k in range(30):
+        ((w * xs[k % 3] - ys[k % 3]) ** 2).backward()
+        w.data = w.data - 0.01 * w.grad.data  # the grad is never zeroed
+    ours = MISTAKES["lecture-gradients-never-zeroed"].run_lecture_train("linear", [1.0], xs, ys, 0.01, 30)
+    assert ours[0] == pytest.approx(w.item(), rel=1e-12)
