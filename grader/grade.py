@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from . import plan, sandbox
-from .checks import Evidence, child_message, curve, insights, judge, lost
+from .checks import Evidence, child_message, judge, lost
+from .insights import curve, insights
 from .detect import detect_assignment, detect_task, outline
 from .feedback import Feedback, error_feedback
 from .i18n import speaking, t
