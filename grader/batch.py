@@ -24,7 +24,7 @@ from pydantic import ValidationError
 from .feedback import Feedback, error_feedback, gradescope
 from .grade import grade_file
 from .i18n import speaking, t
-from .plots import READABLE, draw_curve, draw_histogram
+from .plots import READABLE, draw_histogram, with_plot
 from .spec import CHECK_IDS
 
 SUFFIXES = (".py", ".ipynb")
@@ -87,14 +87,6 @@ def _grade_one(sub: Submission, assignment: str | None, task: str | None, seed: 
             fb = error_feedback(sub.name, t("batch.internal_error", type=type(e).__name__, error=e), assignment,
                                 task)
     return fb.model_copy(update={"submission": sub.name})
-
-
-def with_plot(fb: Feedback, target: Path) -> Feedback:
-    """Draw the feedback's loss curve to target and name the file in the feedback."""
-    if fb.curve is None:
-        return fb
-    draw_curve(fb.curve, f"{fb.submission}: training loss", target)
-    return fb.model_copy(update={"plot": str(target)})
 
 
 def grade_folder(folder: Path, out: Path, assignment: str | None, task: str | None, jobs: int,

@@ -12,6 +12,7 @@ import typer
 
 from .feedback import Feedback, render_text
 from . import batch, sandbox
+from .plots import with_plot
 from .grade import UsageError, choose_ids, grade_file
 from .i18n import LANGS, default_language, speaking, t
 
@@ -95,7 +96,7 @@ def _grade(path: Path, assignment: str | None, task: str | None, json_out: str |
     try:
         fb = grade_file(path, assignment, task, seed, view, lang)
         if plots is not None:
-            fb = batch.with_plot(fb, plots / f"{path.stem}.png")
+            fb = with_plot(fb, plots / f"{path.stem}.png")
     except UsageError as e:
         typer.echo(t("cli.usage_error", error=e), err=True)
         raise typer.Exit(2) from None

@@ -108,11 +108,14 @@ def numbers(value: Any) -> list[float] | dict[str, Any]:
     return {"type": type(value).__name__}
 
 
+def _several(value: Any) -> list[Any]:
+    """A return value as its list of outputs: a tuple or list is several, anything else one."""
+    return list(value) if isinstance(value, (tuple, list)) else [value]
+
+
 def returned(value: Any) -> list[Any]:
-    """A function's return value as a list of outputs (a tuple or list is several)."""
-    if isinstance(value, (tuple, list)):
-        return [numbers(v) for v in list(value)[:MAX_ITEMS]]
-    return [numbers(value)]
+    """A function's return value as the numbers of each of its outputs."""
+    return [numbers(v) for v in _several(value)[:MAX_ITEMS]]
 
 
 def _text(e: BaseException) -> str:
@@ -416,8 +419,7 @@ def _forward(binder: Binder, values: Values, case: dict[str, float]) -> tuple[di
     """The submission's forward on a case: its outputs by the role's names, as it returned them."""
     built = values.build(case)
     outputs, _ = binder.call("forward", built)
-    outs = list(outputs) if isinstance(outputs, (tuple, list)) else [outputs]
-    return built, outs
+    return built, _several(outputs)
 
 
 def _scalars(names: list[str], objects: list[Any]) -> dict[str, float] | None:
@@ -518,11 +520,10 @@ def probe_train(child: Child, binder: Binder, values: Values, case: dict[str, fl
             record["grads"] = [None if not _is_tensor(w) or w.grad is None else numbers(w.grad) for w in weights]
         else:
             outputs, _ = binder.call("forward", built)
-            outs = list(outputs) if isinstance(outputs, (tuple, list)) else [outputs]
+            outs = _several(outputs)
             record["loss"] = numbers(outs[-1]) if outs else None
             built.update(zip(binder.roles["forward"]["outputs"], outs))
-            grads, _ = binder.call("backward", built)
-            grads = list(grads) if isinstance(grads, (tuple, list)) else [grads]
+            grads = _several(binder.call("backward", built)[0])
             record["grads"] = [numbers(g) for g in grads]
             built.update(zip(binder.roles["backward"]["outputs"], grads))
         result, _ = binder.call("update", built)

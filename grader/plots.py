@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from .feedback import Curve
+from .feedback import Curve, Feedback
 
 _UMASK = os.umask(0o022)
 os.umask(_UMASK)
@@ -97,6 +97,14 @@ def draw_curve(curve: Curve, title: str, target: Path) -> None:
         chart.d.line([(WIDTH - RIGHT - 150, y), (WIDTH - RIGHT - 120, y)], fill=color, width=4)
         chart.d.text((WIDTH - RIGHT - 112, y), label, anchor="lm", fill="black", font=chart.font)
     chart.save(target)
+
+
+def with_plot(fb: Feedback, target: Path) -> Feedback:
+    """Draw the feedback's loss curve to target and name the file in the feedback."""
+    if fb.curve is None:
+        return fb
+    draw_curve(fb.curve, f"{fb.submission}: training loss", target)
+    return fb.model_copy(update={"plot": str(target)})
 
 
 def _ticks(lo: float, hi: float, count: int = 5) -> list[float]:

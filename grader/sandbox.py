@@ -219,15 +219,16 @@ class ForkServer:
 
 _servers: dict[str, ForkServer] = {}
 _servers_lock = threading.Lock()
-_start = "fork" if sys.platform == "linux" and hasattr(socket, "send_fds") else "fresh"
+FORKING = sys.platform == "linux" and hasattr(socket, "send_fds")  # fork, and descriptors over a socket
+_start = "fork" if FORKING else "fresh"
 
 
 def use(start: str) -> None:
-    """Choose how children start for this process: `fork` (pre-imported server) or `fresh`."""
+    """Choose how children start for this process: `fork` (pre-imported server, where it can) or `fresh`."""
     global _start
     if start not in STARTS:
         raise ValueError(f"start must be one of {', '.join(STARTS)}")
-    _start = start if start == "fresh" or (sys.platform == "linux" and hasattr(socket, "send_fds")) else "fresh"
+    _start = "fork" if start == "fork" and FORKING else "fresh"
 
 
 @atexit.register
@@ -248,11 +249,10 @@ def _server(framework: str) -> ForkServer:
         return server
 
 
-def _start_forked(job_r: int, res_w: int, env: dict[str, str], framework: str) -> Child:
+def _start_forked(server: ForkServer, job_r: int, res_w: int, env: dict[str, str]) -> Child:
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
     try:
-        server = _server(framework)
         pid = server.start([job_r, res_w, out_w, err_w], env)
     except BaseException:
         for fd in (out_r, err_r):
@@ -261,6 +261,7 @@ def _start_forked(job_r: int, res_w: int, env: dict[str, str], framework: str) -
     finally:
         for fd in (out_w, err_w):
             os.close(fd)
+
     def close() -> None:
         os.close(out_r)
         os.close(err_r)
@@ -272,17 +273,17 @@ def run(job: dict[str, Any], wall_seconds: float, cpu_seconds: int, memory_mib: 
     """Run one job to completion or to its deadline; never raises for the child's misdeeds."""
     scratch = tempfile.mkdtemp(prefix="bpgrade-")
     env = _environment(scratch)
-    forked = _start == "fork"
-    job = {**job, "scratch": scratch,
-           "rlimits": {"cpu_seconds": cpu_seconds, "memory_mib": memory_mib, "file_bytes": FILE_CAP,
-                       "open_files": OPEN_FILES},
-           "readable": [_server(job["framework"]).config] if forked else []}
     job_r, job_w = os.pipe()
     res_r, res_w = os.pipe()
     started = time.monotonic()
     result = ChildRun()
     try:
-        child = _start_forked(job_r, res_w, env, job["framework"]) if forked else _start_fresh(job_r, res_w, env)
+        server = _server(job["framework"]) if _start == "fork" else None
+        job = {**job, "scratch": scratch,
+               "rlimits": {"cpu_seconds": cpu_seconds, "memory_mib": memory_mib, "file_bytes": FILE_CAP,
+                           "open_files": OPEN_FILES},
+               "readable": [server.config] if server else []}  # the server's font cache
+        child = _start_forked(server, job_r, res_w, env) if server else _start_fresh(job_r, res_w, env)
     except OSError as e:
         for fd in (job_w, res_r):
             os.close(fd)
