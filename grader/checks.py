@@ -38,8 +38,7 @@ class Evidence:
     task: Task
     cases: list[Case]
     outline: Outline
-    main_run: ChildRun
-    probe_run: ChildRun
+    run: ChildRun  # the one child that ran the probes, then the program's `__main__`
     load: dict[str, Any]
     main: dict[str, Any] | None
     frames: dict[str, dict[str, Any]]
@@ -155,7 +154,7 @@ def per_case(ev: Evidence, check: str, role: str, probe: str, observe: Observe,
         v = CaseVerdict(case)
         frame = ev.frames.get(f"{probe}/{case.index}")
         if frame is None:
-            v.problem, v.errored = lost(ev.probe_run, ev.a.limits.total_seconds), True
+            v.problem, v.errored = lost(ev.run, ev.a.limits.total_seconds), True
         elif "error" in frame:
             v.problem, v.errored = raised(ev, role, frame["error"]), True
         elif (values := case_values(ev, case, frame)) is None:
@@ -253,7 +252,7 @@ def check_runs(ev: Evidence) -> CheckResult:
     main = ev.main
     if main is None:
         return CheckResult(id="runs", status="error", score=0, max_score=points, hints=hints,
-                           message=lost(ev.main_run, ev.a.limits.main_seconds))
+                           message=lost(ev.run, ev.a.limits.main_seconds))
     if main.get("error"):
         e = main["error"]
         if e.get("type") == "Timeout":

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ast
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -87,16 +86,18 @@ def _grade(path: Path, assignment_id: str | None, task_id: str | None, seed: int
     has_update = bool(o.functions & set(a.roles["update"].names)) if "update" in a.roles else False
     cases = plan.cases(a, task, seed)
     probes = plan.probes(a, task, cases, has_update)
-    main_run, probe_run = _run_both(a, source.text, name, probes)
-    if any(run.forged or run.garbled for run in (main_run, probe_run)):
+    lim = a.limits
+    run = sandbox.run(plan.job(a, source.text, name, probes), lim.total_seconds + 5, int(lim.total_seconds),
+                      lim.memory_mib)
+    if run.forged or run.garbled:
         return error_feedback(name, t("grade.forged"), **fail)
     frames: dict[str, dict[str, Any]] = {}
-    for f in probe_run.frames:  # each id arrives once: a repeat was refused above
+    for f in run.frames:  # each id arrives once: a repeat was refused above
         if f.get("kind") == "probe" and isinstance(f.get("id"), str):
             frames.setdefault(f["id"], f)
-    load_frame = next((f for f in probe_run.frames if f.get("kind") == "load"), None)
+    load_frame = first(run, "load")
     if load_frame is None:
-        return error_feedback(name, t("grade.not_loaded", why=lost(probe_run, a.limits.main_seconds)), **fail)
+        return error_feedback(name, t("grade.not_loaded", why=lost(run, a.limits.main_seconds)), **fail)
     notes = list(source.notes)
     if load_frame.get("error"):
         e = load_frame["error"]
@@ -107,25 +108,15 @@ def _grade(path: Path, assignment_id: str | None, task_id: str | None, seed: int
         notes.append(t("grade.load_partial", what=what))
     if not load_frame.get("functions"):
         return error_feedback(name, t("grade.none_found", id=a.id), **fail)
-    ev = Evidence(a=a, task=task, cases=cases, outline=o, main_run=main_run, probe_run=probe_run,
-                  load=load_frame, main=next((f for f in main_run.frames if f.get("kind") == "main"), None),
-                  frames=frames, done=next((f for f in probe_run.frames if f.get("kind") == "done"), None),
-                  source=source)
+    ev = Evidence(a=a, task=task, cases=cases, outline=o, run=run, load=load_frame, main=first(run, "main"),
+                  frames=frames, done=first(run, "done"), source=source)
     checks = judge(ev)
     return Feedback(submission=name, assignment=a.id, task=task_id, status="graded",
                     score=round(sum(c.score for c in checks), 6), max_score=sum(c.max_score for c in checks),
                     checks=checks, detected=t("common.sep").join(detected) or None, notes=notes + insights(ev),
-                    curve=curve(ev), protections=sandbox.protections(probe_run))
+                    curve=curve(ev), protections=sandbox.protections(run))
 
 
-def _run_both(a: Assignment, source: str, name: str,
-              probes: list[dict[str, Any]]) -> tuple[sandbox.ChildRun, sandbox.ChildRun]:
-    """The student's `__main__` and the probes, in two fresh children side by side."""
-    lim = a.limits
-    cpu = int(lim.total_seconds)
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        main = pool.submit(sandbox.run, plan.job(a, source, name, "main", []), lim.main_seconds + 10, cpu,
-                           lim.memory_mib)
-        probe = pool.submit(sandbox.run, plan.job(a, source, name, "probe", probes), lim.total_seconds, cpu,
-                            lim.memory_mib)
-        return main.result(), probe.result()
+def first(run: sandbox.ChildRun, kind: str) -> dict[str, Any] | None:
+    """The run's frame of that kind (each kind the harness sends once comes once: repeats are refused)."""
+    return next((f for f in run.frames if f.get("kind") == kind), None)

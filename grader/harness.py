@@ -17,6 +17,7 @@ import math
 import os
 import signal
 import sys
+import time
 import traceback
 import types
 from typing import Any, Callable
@@ -52,6 +53,7 @@ def _discard(*args: Any, **kwargs: Any) -> None:
 
 
 _armed = False  # a timer set by `limited` is running
+_counting: Child | None = None  # whose backward() calls the patched torch counts
 
 
 def _on_alarm(signum: int, frame: Any) -> None:
@@ -274,10 +276,19 @@ def names_read_by(code: types.CodeType, *, inner_only: bool = False) -> set[str]
 
 
 class Child:
-    def __init__(self, job: dict[str, Any], emit: Emitter) -> None:
+    """One submission's process: its probes first, then its own `__main__`, each in a fresh namespace.
+
+    Probes come first so that a `__main__` that hangs, crashes or kills the process cannot cost
+    their observations; they must end by `probes_until`, which keeps `main_seconds` for the
+    program itself inside the submission's `total_seconds`.
+    """
+
+    def __init__(self, job: dict[str, Any], emit: Emitter, started: float) -> None:
         self.job = job
         self.emit = emit
         self.code = compile(job["source"], job["filename"], "exec", dont_inherit=True)
+        limits = job["limits"]
+        self.probes_until = started + limits["total_seconds"] - limits["main_seconds"]
         self.backward_calls = 0
         self.first_backward_weights: dict[str, Any] | None = None
         self.module: dict[str, Any] = {}
@@ -298,23 +309,29 @@ class Child:
         return {"type": type(e).__name__, "message": _text(e), "where": self.where(e)}
 
     def prepare(self, name: str) -> None:
-        """A fresh module namespace; torch pre-imported and its backward() counted."""
+        """A fresh module namespace, in the scratch folder, with torch's backward() counted from zero."""
+        global _counting
+        os.chdir(self.job["scratch"])  # the probes' module may have moved elsewhere
         os.environ.setdefault("MPLBACKEND", "Agg")
         os._exit = _exit_instead  # type: ignore[assignment]
-        if self.job["framework"] == "torch":
+        self.backward_calls = 0
+        self.first_backward_weights = None
+        if self.job["framework"] == "torch" and _counting is None:
             import torch
 
             torch.set_num_threads(1)
             original = torch.Tensor.backward
-            child = self
 
             def counted_backward(tensor: Any, *args: Any, **kwargs: Any) -> Any:
-                if child.backward_calls == 0:
-                    child.first_backward_weights = child.weights_now()
-                child.backward_calls += 1
+                child = _counting
+                if child is not None:
+                    if child.backward_calls == 0:
+                        child.first_backward_weights = child.weights_now()
+                    child.backward_calls += 1
                 return original(tensor, *args, **kwargs)
 
             torch.Tensor.backward = counted_backward  # type: ignore[method-assign]
+        _counting = self
         module = types.ModuleType(name)
         module.__file__ = os.path.join(os.getcwd(), self.job["filename"])
         # its output is discarded unread, so print skips the formatting (torch's repr is slow)
@@ -353,6 +370,10 @@ class Child:
         return sorted(m for m in self.job["forbidden_modules"]
                       if any(k == m or k.startswith(m + ".") for k in list(sys.modules)) or f"/{m}/" in mapped)
 
+    def time_left(self, seconds: float) -> float:
+        """A probe's own limit, cut to what is left of the probes' share (a floor keeps the timer armed)."""
+        return max(0.01, min(seconds, self.probes_until - time.monotonic()))
+
     def step_global(self) -> float | None:
         for name in self.job["step_names"]:
             v = numbers(self.module.get(name)) if name in self.module else None
@@ -375,7 +396,7 @@ class Child:
 
     def run_probes(self) -> None:
         self.prepare("submission")
-        error = self.execute(self.job["limits"]["main_seconds"])
+        error = self.execute(self.time_left(self.job["limits"]["main_seconds"]))
         initial = self.first_backward_weights or self.weights_now()
         binder = Binder(self.job, self.module, names_read_by(self.code, inner_only=True))
         functions = {role: found[0] for role in self.job["roles"] if (found := binder.function(role))}
@@ -388,7 +409,7 @@ class Child:
                 case.update({n: v[0] for n, v in initial.items() if isinstance(v, list) and len(v) == 1})
             frame: dict[str, Any] = {"kind": "probe", "id": probe["id"], "case": case}
             try:
-                frame.update(limited(self.job["limits"]["probe_seconds"],
+                frame.update(limited(self.time_left(self.job["limits"]["probe_seconds"]),
                                      lambda: PROBES[probe["kind"]](self, binder, values, case, probe)))
             except BaseException as e:  # noqa: BLE001
                 frame["error"] = self.error(e)
@@ -591,7 +612,8 @@ def preload(framework: str) -> None:
 
 
 def run_child(job_fd: int, result_fd: int) -> None:
-    """One submission's run: confine this process, then load and probe the submission."""
+    """One submission's run: confine this process, then probe the submission and run its `__main__`."""
+    started = time.monotonic()
     network = sys.platform == "linux" and isolate_network()
     with os.fdopen(job_fd, "rb") as f:
         job = json.loads(f.read())
@@ -604,11 +626,9 @@ def run_child(job_fd: int, result_fd: int) -> None:
     syscalls = restrict_syscalls()
     emit = Emitter(result_fd)
     emit({"kind": "sandbox", "network": network, "files": files, "syscalls": syscalls})
-    child = Child(job, emit)
-    if job["mode"] == "main":
-        child.run_main()
-    else:
-        child.run_probes()
+    child = Child(job, emit, started)
+    child.run_probes()
+    child.run_main()
 
 
 def main() -> None:

@@ -82,10 +82,9 @@ def rounds(a: Assignment, case: Case) -> int:
     return a.training.rounds if case.hidden else max(a.training.rounds, a.training.curve)
 
 
-def job(a: Assignment, source: str, filename: str, mode: str, probe_list: list[dict[str, Any]]) -> dict[str, Any]:
-    """Everything the harness needs, as plain JSON."""
+def job(a: Assignment, source: str, filename: str, probe_list: list[dict[str, Any]]) -> dict[str, Any]:
+    """Everything the harness needs, as plain JSON: it runs the probes, then the program's `__main__`."""
     return {
-        "mode": mode,
         "source": source,
         "filename": filename,
         "framework": a.framework,

@@ -3,9 +3,9 @@
 Each file is a student's submission with one hostile behaviour. Each must get the verdict its
 table names, within its time limit, without its side effect, and without touching the
 grader's own process. Every file is safe to run with no sandbox at all: bounded loops,
-processes (20, each gone within 15 s) and time; memory up to 8 GiB (memory_grab.py, in each
-of the two children); writes only below /tmp, except one empty uniquely named file that
-escape_writes.py creates in /root and removes at once; deletes only in a scratch folder.
+processes (20, each gone within 15 s) and time; memory up to 8 GiB (memory_grab.py, when
+loaded and again as `__main__`); writes only below /tmp, except one empty uniquely named file
+that escape_writes.py creates in /root and removes at once; deletes only in a scratch folder.
 
 All selected submissions are graded up front, a few at a time, by a module fixture (the
 slow ones first); each test then waits for its own verdict. The grader's working folder is a

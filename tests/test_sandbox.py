@@ -68,7 +68,7 @@ def test_no_hidden_answer_is_sent_to_the_child(assignment: str):
     a = load_all()[assignment]
     for task_id, task in a.tasks.items():
         all_cases = plan.cases(a, task)
-        sent = json.dumps(plan.job(a, "", "hw.py", "probe", plan.probes(a, task, all_cases, True)))
+        sent = json.dumps(plan.job(a, "", "hw.py", plan.probes(a, task, all_cases, True)))
         for case in all_cases[1:]:
             answers = {k: v for k, v in expected(a, task, case.values).items() if v not in case.values.values()}
             leaked = [k for k, v in answers.items() if json.dumps(v) in sent]
@@ -91,3 +91,40 @@ def test_a_forked_child_grades_like_a_fresh_one(name: str):
 def test_every_layer_holds_on_linux():
     fb = grade_file(SUBMISSIONS / "bp-numpy" / "correct_seed001_fixed.py")
     assert not [p for p in fb.protections if "NOT" in p], fb.protections
+
+
+def _one_run(source: str, **limits: float) -> sandbox.ChildRun:
+    """The probes and `__main__` of a bp-torch source in one child, as grade_file runs them."""
+    a = load_all()["bp-torch"]
+    lim = a.limits.model_copy(update=limits)
+    a = a.model_copy(update={"limits": lim})
+    task = a.tasks[a.default_task]
+    probes = plan.probes(a, task, plan.cases(a, task), has_update=True)
+    return sandbox.run(plan.job(a, source, "hw.py", probes), lim.total_seconds + 5, int(lim.total_seconds),
+                       lim.memory_mib)
+
+
+def test_main_counts_only_its_own_backward_calls():
+    """The probes call backward() dozens of times before `__main__` runs in the same process."""
+    source = (SUBMISSIONS / "bp-torch" / "correct_seed001_template.py").read_text()
+    loops = int(source.split("for i in range(")[1].split(")")[0])
+    run = _one_run(source)
+    main = next(f for f in run.frames if f.get("kind") == "main")
+    probes = [f for f in run.frames if f.get("kind") == "probe"]
+    assert probes and not any(f.get("error") for f in probes)
+    assert main["error"] is None and main["backward_calls"] == loops
+
+
+def test_slow_probes_leave_main_its_own_seconds():
+    """Probes share total_seconds - main_seconds; the program still gets main_seconds after them."""
+    source = (SUBMISSIONS / "bp-torch" / "correct_seed001_template.py").read_text()
+    slow = source.replace("def forward_propagate(x1, x2):\n",
+                          "def forward_propagate(x1, x2):\n    import time\n    if __name__ != '__main__':\n"
+                          "        time.sleep(0.5)\n")
+    run = _one_run(slow, total_seconds=4.0, main_seconds=2.0, probe_seconds=1.0)
+    probes = [f for f in run.frames if f.get("kind") == "probe"]
+    timed_out = [f for f in probes if (f.get("error") or {}).get("type") == "Timeout"]
+    main = next(f for f in run.frames if f.get("kind") == "main")
+    assert run.ended == "ok" and timed_out and len(timed_out) < len(probes)
+    assert main["error"] is None
+    assert run.seconds < 4.0 + 5
