@@ -76,7 +76,8 @@ class Hidden(Strict):
 
 class Training(Strict):
     rounds: int = Field(ge=3)  # teacher-forced rounds per hidden case
-    curve: int = Field(default=12, ge=3)  # rounds on the given case: also the loss curve drawn for the student
+    # rounds on the given case, also the loss curve drawn for the student: the homework prints 10 rounds
+    curve: int = Field(default=10, ge=3)
     step_names: list[str] = ["step", "lr", "learning_rate", "alpha", "eta"]
 
 
