@@ -80,13 +80,12 @@ def _cached(sub: Submission, target: Path, lang: str = "en") -> Feedback | None:
 def _grade_one(sub: Submission, assignment: str | None, task: str | None, seed: int | None,
                plots: Path, lang: str = "en") -> Feedback:
     try:
-        fb = with_plot(grade_file(sub.path, assignment, task, seed, view="instructor", lang=lang),
-                       plots / f"{sub.key}.png")
+        fb = grade_file(sub.path, assignment, task, seed, view="instructor", lang=lang)
+        return with_plot(fb.model_copy(update={"submission": sub.name}), plots / f"{sub.key}.png")
     except Exception as e:  # a grader bug must cost one verdict, not the batch
         with speaking(lang):  # a worker thread: the language is set here, not inherited
-            fb = error_feedback(sub.name, t("batch.internal_error", type=type(e).__name__, error=e), assignment,
-                                task)
-    return fb.model_copy(update={"submission": sub.name})
+            return error_feedback(sub.name, t("batch.internal_error", type=type(e).__name__, error=e), assignment,
+                                  task)
 
 
 def grade_folder(folder: Path, out: Path, assignment: str | None, task: str | None, jobs: int,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from .i18n import t
@@ -38,12 +39,24 @@ def outline(tree: ast.Module) -> Outline:
                     visit(handler.body)
 
     visit(tree.body)
-    for node in ast.walk(tree):  # imports anywhere, functions included
+    for node in _statements(tree.body):  # imports anywhere, functions included
         if isinstance(node, ast.Import):
             imports.update(a.name.split(".")[0] for a in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
             imports.add(node.module.split(".")[0])
     return Outline(frozenset(functions), frozenset(names), frozenset(imports))
+
+
+def _statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+    """Every statement, nested ones included, without visiting expressions (ast.walk's cost is in them)."""
+    for node in body:
+        yield node
+        for part in ("body", "orelse", "finalbody"):
+            inner = getattr(node, part, None)
+            if isinstance(inner, list):
+                yield from _statements(inner)
+        for holder in [*getattr(node, "handlers", []), *getattr(node, "cases", [])]:
+            yield from _statements(holder.body)
 
 
 def assignment_score(a: Assignment, o: Outline) -> float:

@@ -5,6 +5,8 @@ The only bridge between `reference/` and the grader; it runs in the parent alone
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from reference import lecture, net222
@@ -14,21 +16,38 @@ from .spec import Assignment, Task
 
 
 def expected(a: Assignment, task: Task, case: dict[str, float], model: Mistake = REFERENCE) -> dict[str, float]:
-    """The named values of one case, as the reference computes them (or a known mistake)."""
-    w = np.array([case[n] for n in a.weights])
-    if a.model == "net222":
-        x = np.array([case[n] for n in a.inputs])
-        y = np.array([case[n] for n in a.targets])
-        p = model.run_evaluate(x, y, w, task.activation, task.loss)
+    """The named values of one case, as the reference computes them (or a known mistake).
+
+    The reference's are memoized on everything they depend on: every submission of a batch asks for the same cases.
+    """
+    key = (a.model, tuple(a.inputs), tuple(a.targets), tuple(a.weights), task.activation, task.loss)
+    if model is REFERENCE:
+        return dict(_reference(*key, tuple(case.items())))
+    return _evaluate(*key, case, model)
+
+
+@functools.lru_cache(maxsize=4096)
+def _reference(model_name: str, inputs: tuple[str, ...], targets: tuple[str, ...], weights: tuple[str, ...],
+               activation: str, loss: str, items: tuple[tuple[str, float], ...]) -> dict[str, float]:
+    return _evaluate(model_name, inputs, targets, weights, activation, loss, dict(items), REFERENCE)
+
+
+def _evaluate(model_name: str, inputs: tuple[str, ...], targets: tuple[str, ...], weights: tuple[str, ...],
+              activation: str, loss: str, case: dict[str, float], model: Mistake) -> dict[str, float]:
+    w = np.array([case[n] for n in weights])
+    if model_name == "net222":
+        x = np.array([case[n] for n in inputs])
+        y = np.array([case[n] for n in targets])
+        p = model.run_evaluate(x, y, w, activation, loss)
         values = {"out_o1": p.o[0], "out_o2": p.o[1], "out_h1": p.h[0], "out_h2": p.h[1], "error": p.loss}
         grad = p.grad
     else:  # y_pred = w . features(x), error (y_pred - y)^2: the mistake may change the features
-        x, y = case[a.inputs[0]], case[a.targets[0]]
-        f = model.run_features(a.model, x)
+        x, y = case[inputs[0]], case[targets[0]]
+        f = model.run_features(model_name, x)
         y_pred = float(np.dot(w, f))
         values = {"y_pred": y_pred, "error": (y_pred - y) ** 2}
         grad = 2.0 * (y_pred - y) * f
-    values.update({f"d_{n}": g for n, g in zip(a.weights, grad)})
+    values.update({f"d_{n}": g for n, g in zip(weights, grad)})
     return {k: float(v) for k, v in values.items()}
 
 

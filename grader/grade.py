@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 import time
 from pathlib import Path
 from typing import Any
@@ -84,8 +85,7 @@ def _grade(path: Path, assignment_id: str | None, task_id: str | None, seed: int
         wanted = t("common.names").join(r.names[0] for r in a.roles.values())
         return error_feedback(name, t("grade.none_defined", id=a.id, names=wanted), **fail)
     has_update = bool(o.functions & set(a.roles["update"].names)) if "update" in a.roles else False
-    cases = plan.cases(a, task, seed)
-    probes = plan.probes(a, task, cases, has_update)
+    cases, probes = _planned(a.id, task_id, seed, has_update)
     lim = a.limits
     run = sandbox.run(plan.job(a, source.text, name, probes), lim.total_seconds + 5, int(lim.total_seconds),
                       lim.memory_mib)
@@ -115,6 +115,16 @@ def _grade(path: Path, assignment_id: str | None, task_id: str | None, seed: int
                     score=round(sum(c.score for c in checks), 6), max_score=sum(c.max_score for c in checks),
                     checks=checks, detected=t("common.sep").join(detected) or None, notes=notes + insights(ev),
                     curve=curve(ev), protections=sandbox.protections(run))
+
+
+@functools.lru_cache(maxsize=64)
+def _planned(assignment_id: str, task_id: str, seed: int | None,
+             has_update: bool) -> tuple[list[plan.Case], list[dict[str, Any]]]:
+    """The cases and probes, the same for every submission of a batch: planned once (read-only)."""
+    a = load_all()[assignment_id]
+    task = a.tasks[task_id]
+    cases = plan.cases(a, task, seed)
+    return cases, plan.probes(a, task, cases, has_update)
 
 
 def first(run: sandbox.ChildRun, kind: str) -> dict[str, Any] | None:

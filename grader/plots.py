@@ -7,9 +7,11 @@ palette images: a handful of colours, so encoding one costs ~1 ms, not the ~7 ms
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import tempfile
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -28,20 +30,23 @@ class _Chart:
     """A Pillow canvas with a framed plot area, y ticks spanning lo..hi, a title and axis labels."""
 
     def __init__(self, title: str, xlabel: str, ylabel: str, lo: float, hi: float) -> None:
-        from PIL import Image, ImageDraw, ImageFont
+        from PIL import Image, ImageDraw
 
         self.img = Image.new("P", (WIDTH, HEIGHT), INK["white"])
         self.img.putpalette([c for rgb in PALETTE.values() for c in rgb])
         self.d = ImageDraw.Draw(self.img)
-        self.font = ImageFont.load_default(size=12)
         ticks = _ticks(lo, hi)
         self.lo, self.hi = ticks[0], ticks[-1]
         for v in ticks:
             self.d.line([(LEFT, self.y(v)), (WIDTH - RIGHT, self.y(v))], fill=INK["grid"])
-            self.d.text((LEFT - 6, self.y(v)), f"{v:.4g}", anchor="rm", fill=INK["black"], font=self.font)
-        self.d.text((WIDTH / 2, TOP / 2), title, anchor="mm", fill=INK["black"], font=ImageFont.load_default(size=14))
-        self.d.text(((LEFT + WIDTH - RIGHT) / 2, HEIGHT - 14), xlabel, anchor="mm", fill=INK["black"], font=self.font)
-        self.d.text((8, TOP - 14), ylabel, anchor="lm", fill=INK["black"], font=self.font)
+            self.text((LEFT - 6, self.y(v)), f"{v:.4g}", "rm")
+        self.text((WIDTH / 2, TOP / 2), title, "mm", size=14)
+        self.text(((LEFT + WIDTH - RIGHT) / 2, HEIGHT - 14), xlabel, "mm")
+        self.text((8, TOP - 14), ylabel, "lm")
+
+    def text(self, xy: tuple[float, float], text: str, anchor: str, size: int = 12) -> None:
+        mask, left, top = _label(text, size, anchor)
+        self.img.paste(INK["black"], (round(xy[0]) + left, round(xy[1]) + top), mask)
 
     def y(self, v: float) -> float:
         return TOP + (self.hi - v) / (self.hi - self.lo) * (HEIGHT - TOP - BOTTOM)
@@ -50,11 +55,34 @@ class _Chart:
         return LEFT + fraction * (WIDTH - LEFT - RIGHT)
 
     def xtick(self, fraction: float, label: str) -> None:
-        self.d.text((self.x(fraction), HEIGHT - BOTTOM + 6), label, anchor="mt", fill=INK["black"], font=self.font)
+        self.text((self.x(fraction), HEIGHT - BOTTOM + 6), label, "mt")
 
     def save(self, target: Path) -> None:
         self.d.rectangle([LEFT, TOP, WIDTH - RIGHT, HEIGHT - BOTTOM], outline=INK["black"])
         _save(self.img, target)
+
+
+_FONTS = threading.Lock()  # one FreeType face per size, shared by a batch's worker threads
+
+
+@functools.lru_cache(maxsize=1024)
+def _label(text: str, size: int, anchor: str) -> tuple[Any, int, int]:
+    """A label rendered once as a mask, with its offset from the anchor point: most repeat from plot to plot."""
+    from PIL import Image, ImageDraw
+
+    with _FONTS:
+        font = _font(size)
+        left, top, right, bottom = font.getbbox(text, mode="1", anchor=anchor)  # as drawn: unhinted
+        mask = Image.new("1", (max(1, right - left), max(1, bottom - top)), 0)
+        ImageDraw.Draw(mask).text((-left, -top), text, fill=255, font=font, anchor=anchor)
+    return mask, left, top
+
+
+@functools.lru_cache(maxsize=None)
+def _font(size: int) -> Any:
+    from PIL import ImageFont
+
+    return ImageFont.load_default(size=size)
 
 
 def _save(img: Any, target: Path) -> None:
@@ -99,7 +127,7 @@ def draw_curve(curve: Curve, title: str, target: Path) -> None:
     for row, (label, color) in enumerate((("reference", INK["reference"]), ("your functions", INK["student"]))):
         y = TOP + 14 + 18 * row
         chart.d.line([(WIDTH - RIGHT - 150, y), (WIDTH - RIGHT - 120, y)], fill=color, width=4)
-        chart.d.text((WIDTH - RIGHT - 112, y), label, anchor="lm", fill=INK["black"], font=chart.font)
+        chart.text((WIDTH - RIGHT - 112, y), label, "lm")
     chart.save(target)
 
 
