@@ -21,11 +21,14 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from . import sandbox
+from .detect import detect_assignment
 from .feedback import Feedback, error_feedback, gradescope
 from .grade import grade_file
+from .load import LoadError, load
 from .i18n import speaking, t
 from .plots import READABLE, draw_histogram, with_plot
-from .spec import CHECK_IDS
+from .spec import CHECK_IDS, load_all
 
 SUFFIXES = (".py", ".ipynb")
 
@@ -111,6 +114,8 @@ def _grade_folder(folder: Path, out: Path, assignment: str | None, task: str | N
         else:
             todo.append(sub)
     done = len(results)
+    if todo:
+        _prestart(todo[0], assignment)
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         futures = {pool.submit(_grade_one, sub, assignment, task, seed, out / "plots", lang): sub for sub in todo}
         for future in as_completed(futures):
@@ -130,6 +135,17 @@ def _grade_folder(folder: Path, out: Path, assignment: str | None, task: str | N
     write_atomic(out / "summary.json", json.dumps(summary(ordered), indent=2, ensure_ascii=False) + "\n")
     histogram(ordered, out / "histogram.png")
     return ordered
+
+
+def _prestart(first: Submission, assignment: str | None) -> None:
+    """The fork server imports torch (seconds) while the first submissions are read and planned."""
+    if assignment is None:
+        try:
+            assignment = detect_assignment(load_all(), load(first.path).tree)
+        except LoadError:
+            return
+    if assignment in load_all():
+        sandbox.prestart(load_all()[assignment].framework)
 
 
 def histogram(results: dict[str, Feedback], target: Path) -> None:

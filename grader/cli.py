@@ -6,15 +6,16 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
 
-from .feedback import Feedback, render_text
-from . import batch, sandbox
-from .plots import with_plot
-from .grade import UsageError, choose_ids, grade_file
+from . import sandbox
 from .i18n import LANGS, default_language, speaking, t
+from .spec import load_all
+
+if TYPE_CHECKING:
+    from .feedback import Feedback
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Grade backpropagation homework (.py or .ipynb) in a sandbox.")
@@ -93,6 +94,10 @@ def _grade(path: Path, assignment: str | None, task: str | None, json_out: str |
     if path.is_dir():
         _grade_folder(path, out, assignment, task, jobs, force, quiet, seed, gradescope, lang)
         return
+    from .feedback import render_text
+    from .grade import UsageError, grade_file
+    from .plots import with_plot
+
     try:
         fb = grade_file(path, assignment, task, seed, view, lang)
         if plots is not None:
@@ -112,6 +117,11 @@ def _grade_folder(folder: Path, out: Path | None, assignment: str | None, task: 
     if out is None:
         typer.echo(t("cli.needs_out", folder=folder), err=True)
         raise typer.Exit(2)
+    if assignment in load_all():  # its fork server imports torch while the grader imports the rest
+        sandbox.prestart(load_all()[assignment].framework)
+    from . import batch
+    from .grade import UsageError, choose_ids
+
     try:
         choose_ids(assignment, task)
     except UsageError as e:

@@ -6,8 +6,9 @@ a forked child that becomes its own session, takes those pipes as its only descr
 then confines itself exactly as a freshly started child would. The server never sees an
 expected value: a request holds descriptors and a scratch path, the job travels on the pipe.
 
-Protocol, JSON per datagram. Request: {"rid", "env"} with fds [job, result, stdout, stderr];
-replies: {"rid", "pid"} and, when the child ends, {"pid", "code"} (negative: killed by signal).
+Protocol, JSON per datagram. Once imported it says {"ready": true}. Request: {"rid", "env"} with
+fds [job, result, stdout, stderr]; replies: {"rid", "pid"} and, when the child ends, {"pid",
+"code"} (negative: killed by signal).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ def serve(sock_fd: int, framework: str, run_child: Callable[[int, int], None],
     confine.readable_roots((os.environ["MPLCONFIGDIR"],))  # the children's Landlock rules, listed once
     gc.freeze()  # the children's collections then leave the shared pages alone (fewer copies on write)
     sock = socket.socket(fileno=sock_fd)
+    _send(sock, {"ready": True})
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_w, False)
     signal.set_wakeup_fd(wake_w)

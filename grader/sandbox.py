@@ -41,6 +41,7 @@ TAIL = 4000  # characters of stderr kept for the report
 FILE_CAP = 64 * 1024 * 1024  # RLIMIT_FSIZE
 OPEN_FILES = 512
 STARTS = ("fork", "fresh")
+READY_SECONDS = 300  # for a fork server to import torch, numpy and matplotlib
 KINDS = ("sandbox", "main", "load", "probe", "done")  # the frames harness.py sends
 
 
@@ -139,11 +140,30 @@ def _start_fresh(job_r: int, res_w: int, env: dict[str, str]) -> Child:
     return Child(proc.pid, proc.stdout.fileno(), proc.stderr.fileno(), wait, close)
 
 
+def _font_cache() -> tuple[str, bool]:
+    """Where the fork server keeps matplotlib's font list (children may read it), and whether it is temporary.
+
+    A lasting folder spares each batch ~0.3 s of rebuilding it; a temporary one where none can be made.
+    """
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    folder = os.path.join(base, "backprop-grader", "matplotlib")
+    try:
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+        if os.access(folder, os.W_OK):
+            return folder, False
+    except OSError:
+        pass
+    return tempfile.mkdtemp(prefix="bpgrade-mpl-"), True
+
+
 class ForkServer:
-    """A pre-imported harness (per framework) that forks each child; see forkserver.py."""
+    """A pre-imported harness (per framework) that forks each child; see forkserver.py.
+
+    Starting one returns at once: it imports while the grader goes on, and says when it is ready.
+    """
 
     def __init__(self, framework: str) -> None:
-        self.config = tempfile.mkdtemp(prefix="bpgrade-mpl-")  # its font cache, built once, read by all
+        self.config, self.temporary = _font_cache()
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         env = {**_environment(self.config), "MPLCONFIGDIR": self.config}
         self.proc = subprocess.Popen(
@@ -155,6 +175,7 @@ class ForkServer:
         self.lock = threading.Lock()
         self.cond = threading.Condition()
         self.gone = False  # the server process has ended
+        self.ready = False  # it has imported everything and serves
         self.pids: dict[int, int] = {}  # request id -> pid
         self.codes: dict[int, int] = {}  # pid -> exit code
         self.next_rid = 0
@@ -172,7 +193,9 @@ class ForkServer:
                     self.cond.notify_all()
                     return
                 message = json.loads(data)
-                if "rid" in message:
+                if "ready" in message:
+                    self.ready = True
+                elif "rid" in message:
                     self.pids[message["rid"]] = message["pid"]
                 else:
                     self.codes[message["pid"]] = message["code"]
@@ -183,6 +206,9 @@ class ForkServer:
         return self.proc.poll() is None and not self.gone
 
     def start(self, fds: list[int], env: dict[str, str]) -> int:
+        with self.cond:  # importing torch on a loaded machine may take long: that is no failure
+            if not self.cond.wait_for(lambda: self.ready or self.gone, timeout=READY_SECONDS):
+                raise OSError(f"the fork server was not ready within {READY_SECONDS} s")
         with self.lock:
             rid = self.next_rid
             self.next_rid += 1
@@ -214,7 +240,8 @@ class ForkServer:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
-        shutil.rmtree(self.config, ignore_errors=True)
+        if self.temporary:
+            shutil.rmtree(self.config, ignore_errors=True)
 
 
 _servers: dict[str, ForkServer] = {}
@@ -237,6 +264,18 @@ def shutdown() -> None:
         for server in _servers.values():
             server.close()
         _servers.clear()
+
+
+def prestart(framework: str) -> None:
+    """Start the framework's fork server now (it imports torch meanwhile), when children are forked.
+
+    A server that cannot start is no error here: the first run reports it, as a verdict.
+    """
+    if _start == "fork":
+        try:
+            _server(framework)
+        except OSError:
+            pass
 
 
 def _server(framework: str) -> ForkServer:
