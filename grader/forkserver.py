@@ -30,7 +30,7 @@ def serve(sock_fd: int, framework: str, run_child: Callable[[int, int], None],
     preload(framework)
     import confine
 
-    confine.readable_roots((os.environ["MPLCONFIGDIR"],))  # the children's Landlock rules, listed once
+    held = set(confine.hold_roots((os.environ["MPLCONFIGDIR"],)))  # the children's Landlock rules, opened once
     gc.freeze()  # the children's collections then leave the shared pages alone (fewer copies on write)
     sock = socket.socket(fileno=sock_fd)
     _send(sock, {"ready": True})
@@ -53,15 +53,16 @@ def serve(sock_fd: int, framework: str, run_child: Callable[[int, int], None],
             request = json.loads(data)
             pid = os.fork()
             if pid == 0:
-                _child(request, fds, sock, wake_r, wake_w, run_child)
+                _child(request, fds, held, sock, wake_r, wake_w, run_child)
             for fd in fds:
                 os.close(fd)
             _send(sock, {"rid": request["rid"], "pid": pid})
 
 
-def _child(request: dict[str, Any], fds: list[int], sock: socket.socket, wake_r: int, wake_w: int,
+def _child(request: dict[str, Any], fds: list[int], held: set[int], sock: socket.socket, wake_r: int, wake_w: int,
            run_child: Callable[[int, int], None]) -> None:
-    """In the forked child: become a fresh, lone session with only its own pipes, then run."""
+    """In the forked child: become a fresh, lone session with only its own pipes (and the Landlock
+    rules' paths, which confine.restrict_files closes before the submission runs), then run."""
     code = 70
     try:
         signal.set_wakeup_fd(-1)
@@ -72,7 +73,7 @@ def _child(request: dict[str, Any], fds: list[int], sock: socket.socket, wake_r:
         os.dup2(null, 0)
         os.dup2(out, 1)
         os.dup2(err, 2)
-        keep = {0, 1, 2, job, result}
+        keep = {0, 1, 2, job, result, *held}
         for fd in [int(n) for n in os.listdir("/proc/self/fd")]:
             if fd not in keep:
                 try:

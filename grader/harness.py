@@ -15,6 +15,7 @@ import inspect
 import json
 import math
 import os
+import resource  # at the top: the fork server imports it once, not each child
 import signal
 import sys
 import time
@@ -580,8 +581,6 @@ def isolate_network() -> bool:
 
 def apply_limits(limits: dict[str, int]) -> None:
     """CPU seconds, address space, file size, open files; no core dumps."""
-    import resource
-
     resource.setrlimit(resource.RLIMIT_CPU, (limits["cpu_seconds"], limits["cpu_seconds"] + 1))
     memory = limits["memory_mib"] * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))

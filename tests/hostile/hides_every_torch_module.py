@@ -1,0 +1,82 @@
+# Homework 2 "by hand" -- but back_propagate is torch autograd, imported under a disguised
+# name, and *every* torch module (torch, torch.nn, torch._C, ...) is taken out of sys.modules
+# whenever it is not in use: no check of module names can see it at the end of the run. Only
+# the native code still mapped into the process (/proc/self/maps) gives it away, so the child
+# must be able to read its own /proc/self. The numbers are right; the rule (no autograd) is
+# broken, and that must cost the policy point.
+import importlib
+import sys
+
+import numpy as np
+
+_NAME = "tor" + "ch"
+# kept on sys, so it survives the file being run twice in one process (loaded, then as __main__):
+# torch cannot be imported a second time once its modules are gone
+_hidden = sys.__dict__.setdefault("_hidden_" + _NAME, {})
+
+
+def _hide():
+    for name in [n for n in sys.modules if n == _NAME or n.startswith(_NAME + ".")]:
+        _hidden[name] = sys.modules.pop(name)
+
+
+def _show():
+    sys.modules.update(_hidden)
+
+
+_show()
+_autograd = importlib.import_module(_NAME)
+_hide()
+
+
+def sigmoid(z):
+    return 1 / (1 + np.exp(-z))
+
+
+def forward_propagate(x1, x2, y1, y2, w1, w2, w3, w4, w5, w6, w7, w8):
+    out_h1 = sigmoid(w1 * x1 + w3 * x2)
+    out_h2 = sigmoid(w2 * x1 + w4 * x2)
+    out_o1 = sigmoid(w5 * out_h1 + w7 * out_h2)
+    out_o2 = sigmoid(w6 * out_h1 + w8 * out_h2)
+    error = (1 / 2) * (out_o1 - y1) ** 2 + (1 / 2) * (out_o2 - y2) ** 2
+    return out_o1, out_o2, out_h1, out_h2, error
+
+
+def back_propagate(out_o1, out_o2, out_h1, out_h2):
+    _show()  # torch needs its modules in sys.modules while it works
+    try:
+        t = _autograd
+        ws = [t.tensor(float(w), dtype=t.float64, requires_grad=True) for w in (w1, w2, w3, w4, w5, w6, w7, w8)]
+        h1 = t.sigmoid(ws[0] * x1 + ws[2] * x2)
+        h2 = t.sigmoid(ws[1] * x1 + ws[3] * x2)
+        o1 = t.sigmoid(ws[4] * h1 + ws[6] * h2)
+        o2 = t.sigmoid(ws[5] * h1 + ws[7] * h2)
+        loss = 0.5 * (o1 - y1) ** 2 + 0.5 * (o2 - y2) ** 2
+        loss.backward()
+        return tuple(float(w.grad) for w in ws)
+    finally:
+        _hide()
+
+
+def update_w(step, w1, w2, w3, w4, w5, w6, w7, w8):
+    w1 = w1 - step * d_w1
+    w2 = w2 - step * d_w2
+    w3 = w3 - step * d_w3
+    w4 = w4 - step * d_w4
+    w5 = w5 - step * d_w5
+    w6 = w6 - step * d_w6
+    w7 = w7 - step * d_w7
+    w8 = w8 - step * d_w8
+    return w1, w2, w3, w4, w5, w6, w7, w8
+
+
+if __name__ == "__main__":
+    w1, w2, w3, w4, w5, w6, w7, w8 = 0.2, -0.4, 0.5, 0.6, 0.1, -0.5, -0.3, 0.8
+    x1, x2 = 0.5, 0.3
+    y1, y2 = 0.23, -0.07
+    step = 1
+    for i in range(10):
+        out_o1, out_o2, out_h1, out_h2, error = forward_propagate(x1, x2, y1, y2, w1, w2, w3, w4, w5, w6, w7, w8)
+        print("round", i, "loss", round(float(error), 6))
+        d_w1, d_w2, d_w3, d_w4, d_w5, d_w6, d_w7, d_w8 = back_propagate(out_o1, out_o2, out_h1, out_h2)
+        w1, w2, w3, w4, w5, w6, w7, w8 = update_w(step, w1, w2, w3, w4, w5, w6, w7, w8)
