@@ -41,6 +41,7 @@ TAIL = 4000  # characters of stderr kept for the report
 FILE_CAP = 64 * 1024 * 1024  # RLIMIT_FSIZE
 OPEN_FILES = 512
 STARTS = ("fork", "fresh")
+POLL_SECONDS = 0.05  # how often a run asks whether its child has ended while its pipes stay open
 READY_SECONDS = 300  # for a fork server to import torch, numpy and matplotlib
 KINDS = ("sandbox", "main", "load", "probe", "done")  # the frames harness.py sends
 
@@ -374,10 +375,14 @@ def _pump(child: Child, sel: selectors.BaseSelector, deadline: float, result: Ch
     pending = b""
     received = 0
     open_streams = 3
+    polled = 0.0
     while open_streams:
-        if child.poll() is not None:  # a grandchild may keep the pipes open: a short grace only
-            deadline = min(deadline, time.monotonic() + 0.5)
-        remaining = deadline - time.monotonic()
+        now = time.monotonic()
+        if now - polled > POLL_SECONDS:  # not at every frame: asking the server costs a lock round trip
+            polled = now
+            if child.poll() is not None:  # a grandchild may keep the pipes open: a short grace only
+                deadline = min(deadline, now + 0.5)
+        remaining = deadline - now
         if remaining <= 0:
             if child.poll() is None:
                 result.ended = "timeout"
