@@ -25,7 +25,7 @@ from . import sandbox
 from .detect import detect_assignment
 from .feedback import Feedback, error_feedback, gradescope
 from .grade import grade_file
-from .load import LoadError, load
+from .load import LoadError, Source, load
 from .i18n import speaking, t
 from .plots import READABLE, draw_histogram, with_plot
 from .spec import CHECK_IDS, load_all
@@ -81,9 +81,9 @@ def _cached(sub: Submission, target: Path, lang: str = "en") -> Feedback | None:
 
 
 def _grade_one(sub: Submission, assignment: str | None, task: str | None, seed: int | None,
-               plots: Path, lang: str = "en") -> Feedback:
+               plots: Path, lang: str = "en", source: Source | None = None) -> Feedback:
     try:
-        fb = grade_file(sub.path, assignment, task, seed, view="instructor", lang=lang)
+        fb = grade_file(sub.path, assignment, task, seed, view="instructor", lang=lang, source=source)
         return with_plot(fb.model_copy(update={"submission": sub.name}), plots / f"{sub.key}.png")
     except Exception as e:  # a grader bug must cost one verdict, not the batch
         with speaking(lang):  # a worker thread: the language is set here, not inherited
@@ -114,10 +114,11 @@ def _grade_folder(folder: Path, out: Path, assignment: str | None, task: str | N
         else:
             todo.append(sub)
     done = len(results)
-    if todo:
-        _prestart(todo[0], assignment)
+    framework = _prestart(todo[0], assignment) if todo else None
+    sources = _read_ahead(todo, framework) if framework else {}
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = {pool.submit(_grade_one, sub, assignment, task, seed, out / "plots", lang): sub for sub in todo}
+        futures = {pool.submit(_grade_one, sub, assignment, task, seed, out / "plots", lang,
+                               sources.pop(sub.path, None)): sub for sub in todo}
         for future in as_completed(futures):
             sub = futures[future]
             fb = future.result()
@@ -137,15 +138,32 @@ def _grade_folder(folder: Path, out: Path, assignment: str | None, task: str | N
     return ordered
 
 
-def _prestart(first: Submission, assignment: str | None) -> None:
-    """The fork server imports torch (seconds) while the first submissions are read and planned."""
+def _prestart(first: Submission, assignment: str | None) -> str | None:
+    """Start the fork server of the batch's framework (the assignment's, or the first file's): it imports
+    torch for seconds while the grader goes on. The framework, where known."""
     if assignment is None:
         try:
             assignment = detect_assignment(load_all(), load(first.path).tree)
         except LoadError:
-            return
-    if assignment in load_all():
-        sandbox.prestart(load_all()[assignment].framework)
+            return None
+    if assignment not in load_all():
+        return None
+    framework = load_all()[assignment].framework
+    sandbox.prestart(framework)
+    return framework
+
+
+def _read_ahead(todo: list[Submission], framework: str) -> dict[Path, Source]:
+    """Read and parse submissions while the fork server imports: the parent's core is idle meanwhile."""
+    out: dict[Path, Source] = {}
+    for sub in todo:
+        if not sandbox.starting(framework):
+            break
+        try:
+            out[sub.path] = load(sub.path)
+        except LoadError:
+            pass  # graded (as an error) like any other file
+    return out
 
 
 def histogram(results: dict[str, Feedback], target: Path) -> None:

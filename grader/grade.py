@@ -14,7 +14,7 @@ from .insights import curve, insights
 from .detect import detect_assignment, detect_task, outline
 from .feedback import Feedback, error_feedback
 from .i18n import speaking, t
-from .load import LoadError, load
+from .load import LoadError, Source, load
 from .spec import Assignment, load_all
 
 
@@ -55,22 +55,25 @@ def choose(assignments: dict[str, Assignment], assignment_id: str | None, task_i
 
 
 def grade_file(path: Path, assignment_id: str | None = None, task_id: str | None = None,
-               seed: int | None = None, view: str = "student", lang: str = "en") -> Feedback:
+               seed: int | None = None, view: str = "student", lang: str = "en",
+               source: Source | None = None) -> Feedback:
     """The verdict on one file, written in `lang`; `instructor` view adds every case's numbers, hidden ones included.
 
     The language is set here for this call only (a batch grades in worker threads, which each start in English).
+    `source` is the file already read (in `lang`), when a batch read it ahead.
     """
     with speaking(lang):
         started = time.monotonic()
-        fb = _grade(path, assignment_id, task_id, seed).for_view(view)
+        fb = _grade(path, assignment_id, task_id, seed, source).for_view(view)
         return fb.model_copy(update={"seconds": round(time.monotonic() - started, 3), "lang": lang})
 
 
-def _grade(path: Path, assignment_id: str | None, task_id: str | None, seed: int | None) -> Feedback:
+def _grade(path: Path, assignment_id: str | None, task_id: str | None, seed: int | None,
+           source: Source | None) -> Feedback:
     name = path.name
     assignments = load_all()
     try:
-        source = load(path)
+        source = source or load(path)
     except LoadError as e:
         return error_feedback(name, str(e), assignment_id, task_id)
     tree = source.tree

@@ -279,6 +279,13 @@ def prestart(framework: str) -> None:
             pass
 
 
+def starting(framework: str) -> bool:
+    """Whether the framework's fork server has been started and is still importing."""
+    with _servers_lock:
+        server = _servers.get(framework)
+    return server is not None and server.alive and not server.ready
+
+
 def _server(framework: str) -> ForkServer:
     with _servers_lock:
         server = _servers.get(framework)

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from grader import batch
+from grader import batch, sandbox
 from grader.feedback import Feedback
+from grader.grade import grade_file
 from grader.spec import CHECK_IDS
 
 from .conftest import SUBMISSIONS
@@ -57,6 +58,25 @@ def test_every_submission_gets_its_json_a_row_and_the_summary(classroom: Path, t
     assert update["status"] == "failed" and update["visibility"] == "visible" and "hint:" in update["output"]
     assert {t["status"] for t in gs["tests"] if t["name"] != "update" and t["name"] != "training"} == {"passed"}
     assert set(gs["tests"][0]) == {"name", "score", "max_score", "status", "output", "visibility"}
+
+
+def test_files_read_while_the_server_starts_are_graded_as_alone(classroom: Path, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch):
+    sandbox.shutdown()  # this batch starts its own fork server, and reads files while it imports
+    read: list[Path] = []
+    real = batch.load
+
+    def spy(path: Path) -> object:
+        read.append(path)
+        return real(path)
+
+    monkeypatch.setattr(batch, "load", spy)
+    results = batch.grade_folder(classroom, tmp_path / "results", "bp-torch", None, jobs=2)
+    assert len(read) > 1  # the first file tells the framework; the others were read ahead
+    for sub in batch.discover(classroom):
+        alone = grade_file(sub.path, "bp-torch", view="instructor")
+        assert results[sub.key].model_dump(exclude={"seconds", "submission", "plot"}) == \
+            alone.model_dump(exclude={"seconds", "submission", "plot"})
 
 
 def test_rerun_resumes_and_force_regrades(classroom: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
