@@ -143,6 +143,3 @@ def _grade_folder(folder: Path, out: Path | None, assignment: str | None, task: 
     typer.echo(batch.render_summary(batch.summary(results)))
     typer.echo(t("cli.results", out=out))
 
-
-def main() -> None:
-    app()

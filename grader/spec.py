@@ -8,12 +8,12 @@ from __future__ import annotations
 from functools import cache
 
 import tomllib
-from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-ASSIGNMENTS_DIR = Path(__file__).resolve().parent.parent / "assignments"
+from . import ASSIGNMENTS_DIR
+
 CHECK_IDS = ("runs", "forward", "loss", "gradients", "update", "training", "policy")
 
 

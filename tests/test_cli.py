@@ -8,7 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from grader import entry
 from grader.feedback import Feedback
+from grader.spec import load_all
 
 from .conftest import SUBMISSIONS
 
@@ -79,3 +83,17 @@ def test_folder_mode(tmp_path: Path):
     assert "2 submissions: 2 graded" in r.stdout and "training: after 300 updates" in r.stdout
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
         "forgot_zero_grad.json", "grades.csv", "histogram.png", "seed003_linear.json", "summary.json"]
+
+
+@pytest.mark.parametrize("args, assignment", [
+    (["subs/", "--assignment", "bp-torch", "--out", "r/"], "bp-torch"),
+    (["hw.py", "-a", "bp-numpy"], "bp-numpy"),
+    (["subs/", "--assignment=linear", "--out", "r/"], "linear"),
+    (["subs/", "--assignment", "bp-torch", "--start", "fresh"], None),  # no fork server to start
+    (["subs/", "--assignment", "no-such-homework"], None),
+    (["subs/", "--assignment", "../assignments/bp-torch"], None),
+    (["hw.py"], None),  # detected later, from the file
+])
+def test_the_entry_point_starts_the_right_fork_server_early(args: list[str], assignment: str | None):
+    """It reads the framework from the assignment file without pydantic; spec.py reads it with."""
+    assert entry._framework(args) == (load_all()[assignment].framework if assignment else None)
