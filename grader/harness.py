@@ -139,25 +139,31 @@ class Values:
         self.group_of = {n: g for g, ns in self.names.items() for n in ns}
         self.protos = {n: module.get(n) for n in [*self.group_of, *self.lists]}
         self.torch = sys.modules.get("torch") if self.framework == "torch" else None
+        self.makers: dict[str, Callable[[float], Any]] = {}
 
-    def _like(self, proto: Any, v: float, group: str) -> Any:
+    def _maker(self, name: str) -> Callable[[float], Any]:
+        """How to make the value of `name` like the submission's own: decided once per name."""
+        proto, group = self.protos.get(name), self.group_of.get(name, "")
         torch = self.torch
         if torch is not None:
             if isinstance(proto, torch.Tensor) and proto.numel() == 1 and proto.is_floating_point():
-                t = torch.full(tuple(proto.shape), v, dtype=proto.dtype)
+                shape, dtype = tuple(proto.shape), proto.dtype
+                make = lambda v: torch.full(shape, v, dtype=dtype)  # noqa: E731
             elif group == "weights" or (proto is None and self.inject_as == "tensor"):
-                t = torch.tensor([v], dtype=torch.float32)
+                make = lambda v: torch.tensor([v], dtype=torch.float32)  # noqa: E731
             else:
-                return float(v)
-            return t.requires_grad_() if group == "weights" else t
+                return float
+            return (lambda v: make(v).requires_grad_()) if group == "weights" else make
         np = sys.modules.get("numpy")
         if np is not None and isinstance(proto, np.ndarray) and proto.size == 1:
-            return np.full(proto.shape, v, dtype=proto.dtype if proto.dtype.kind == "f" else float)
-        return float(v)
+            shape, dtype = proto.shape, proto.dtype if proto.dtype.kind == "f" else float
+            return lambda v: np.full(shape, v, dtype=dtype)
+        return float
 
     def build(self, case: dict[str, float]) -> dict[str, Any]:
         """Scalars by name plus the lists (x, y, w) holding the same objects."""
-        out = {n: self._like(self.protos.get(n), v, self.group_of.get(n, "")) for n, v in case.items()}
+        makers = self.makers
+        out = {n: (makers.get(n) or makers.setdefault(n, self._maker(n)))(v) for n, v in case.items()}
         for list_name, group in self.lists.items():
             members = self.names[group]
             if all(m in out for m in members):
@@ -192,6 +198,8 @@ class Binder:
             for alt in alts:
                 self.aliases[alt] = canonical
         self.names_read = names_read
+        self.step_names = {"step", *(a for a, c in self.aliases.items() if c == "step")}
+        self._plans: dict[tuple[int, str, frozenset[str]], tuple[Callable[..., Any], list[str], bool]] = {}
 
     def function(self, role: str) -> tuple[str, Callable[..., Any]] | None:
         for name in self.roles[role]["names"]:
@@ -213,14 +221,21 @@ class Binder:
             raise LookupError(f"no function named {' or '.join(self.roles[role]['names'])}")
         name, fn = found
         self.inject(values)
-        args, keys = self._arguments(name, fn, role, values)
-        step_names = {"step", *(a for a, c in self.aliases.items() if c == "step")}
-        reads = names_read_by(fn.__code__) if isinstance(fn, types.FunctionType) else set()
-        return fn(*args), "step" in keys or bool(step_names & reads)
+        keys, step_given = self._plan(name, fn, role, values)
+        return fn(*[values[k] for k in keys]), step_given
 
-    def _arguments(self, name: str, fn: Callable[..., Any], role: str,
-                   values: dict[str, Any]) -> tuple[list[Any], list[str]]:
-        """Arguments by parameter name (or alias); by the contract's order when names are unknown."""
+    def _plan(self, name: str, fn: Callable[..., Any], role: str, values: dict[str, Any]) -> tuple[list[str], bool]:
+        """Which values to pass and whether that chooses its step: worked out once per function and kind of call."""
+        key = (id(fn), role, frozenset(values))
+        plan = self._plans.get(key)
+        if plan is None or plan[0] is not fn:
+            keys = self._arguments(name, fn, role, values)
+            reads = names_read_by(fn.__code__) if isinstance(fn, types.FunctionType) else set()
+            plan = self._plans[key] = (fn, keys, "step" in keys or bool(self.step_names & reads))
+        return plan[1], plan[2]
+
+    def _arguments(self, name: str, fn: Callable[..., Any], role: str, values: dict[str, Any]) -> list[str]:
+        """The values' names to pass, by parameter name (or alias); by the contract's order when names are unknown."""
         params = _parameters(fn)
         positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
         variadic = any(p.kind == p.VAR_POSITIONAL for p in params)
@@ -237,10 +252,10 @@ class Binder:
                 break
         else:
             if not variadic:
-                return [values[k] for k in keys], keys
+                return keys
         required = [p for p in positional if p.default is p.empty]
         if (len(required) == len(canonical) or variadic) and all(c in values for c in canonical):
-            return [values[c] for c in canonical], list(canonical)
+            return list(canonical)
         missing = [p.name for p in required if p.name not in values and self.aliases.get(p.name) not in values]
         raise TypeError(f"cannot tell what to pass as {', '.join(missing) or 'its parameters'} "
                         f"of {name}{inspect.signature(fn) if params else '()'}; "
