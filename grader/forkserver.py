@@ -20,18 +20,22 @@ import select
 import signal
 import socket
 import sys
+import threading
 from typing import Any, Callable
 
 _exit = os._exit  # the harness replaces os._exit for the submission; the child must really end
 
 
 def serve(sock_fd: int, framework: str, run_child: Callable[[int, int], None],
-          preload: Callable[[str], None]) -> None:
-    preload(framework)
+          preload: Callable[[str, Callable[[], None]], None]) -> None:
+    collapsing = threading.Thread(target=_huge_pages)  # torch's memory, while matplotlib imports
+    preload(framework, collapsing.start)
+    collapsing.join()  # no other thread may run when the server forks
     import confine
 
     held = set(confine.hold_roots((os.environ["MPLCONFIGDIR"],)))  # the children's Landlock rules, opened once
     gc.freeze()  # the children's collections then leave the shared pages alone (fewer copies on write)
+    _huge_pages()  # what matplotlib added meanwhile: the rest is backed already, so this is quick
     sock = socket.socket(fileno=sock_fd)
     _send(sock, {"ready": True})
     wake_r, wake_w = os.pipe()
@@ -96,6 +100,37 @@ def _child(request: dict[str, Any], fds: list[int], held: set[int], sock: socket
             sys.stderr.flush()
         finally:
             _exit(code)
+
+
+def _huge_pages() -> None:
+    """Back the server's private memory by 2 MiB pages (MADV_COLLAPSE, Linux 6.1+), where the kernel allows.
+
+    A fork copies, and each child's exit frees, one entry per page: 512 times fewer for ~170 MB of
+    imports (a bare fork and exit of the torch server: ~14 ms -> ~6 ms). Best effort: where the
+    kernel refuses, nothing changes.
+    """
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+        with open("/proc/self/maps", encoding="ascii", errors="replace") as f:
+            regions = f.read().splitlines()
+    except OSError:
+        return
+    for line in regions:
+        fields = line.split()
+        if not fields[1].startswith("rw") or fields[1][3] != "p" or (len(fields) > 5 and fields[5] != "[heap]"):
+            continue
+        start, end = (int(x, 16) for x in fields[0].split("-"))
+        start, end = -(-start // _HUGE) * _HUGE, end // _HUGE * _HUGE
+        if end > start:
+            libc.madvise(start, end - start, _MADV_HUGEPAGE)
+            libc.madvise(start, end - start, _MADV_COLLAPSE)
+
+
+_HUGE = 2 << 20
+_MADV_HUGEPAGE, _MADV_COLLAPSE = 14, 25
 
 
 def _reap(sock: socket.socket) -> None:

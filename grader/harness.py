@@ -604,10 +604,19 @@ def apply_limits(limits: dict[str, int]) -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
-def preload(framework: str) -> None:
-    """What every submission of the framework imports anyway: paid once in a fork server."""
+def preload(framework: str, imported: Callable[[], None] = lambda: None) -> None:
+    """What every submission of the framework imports anyway: paid once in a fork server.
+
+    `imported` runs once numpy (and torch) are in, before matplotlib: the server's cue to start
+    backing their memory by huge pages on the other core (see forkserver.py).
+    """
     import numpy  # noqa: F401
 
+    if framework == "torch":
+        import torch
+
+        torch.set_num_threads(1)  # a forked child hangs on a parallel op its parent already ran
+    imported()
     try:
         import matplotlib
 
@@ -615,10 +624,6 @@ def preload(framework: str) -> None:
         import matplotlib.pyplot  # noqa: F401
     except ImportError:
         pass
-    if framework == "torch":
-        import torch
-
-        torch.set_num_threads(1)  # a forked child hangs on a parallel op its parent already ran
     try:
         import pyseccomp  # noqa: F401  (finds libseccomp now: that runs ldconfig, which exec would forbid)
     except (ImportError, RuntimeError, OSError):
