@@ -308,6 +308,7 @@ class Child:
         self.backward_calls = 0
         self.first_backward_weights: dict[str, Any] | None = None
         self.module: dict[str, Any] = {}
+        self.first_rounds: dict[str, dict[str, Any]] = {}  # training probe id -> its first round, as autograd sees it
 
     def where(self, e: BaseException) -> str:
         frames = [f for f in traceback.extract_tb(e.__traceback__) if f.filename == self.job["filename"]]
@@ -425,12 +426,21 @@ class Child:
                 case.update({n: v[0] for n, v in initial.items() if isinstance(v, list) and len(v) == 1})
             frame: dict[str, Any] = {"kind": "probe", "id": probe["id"], "case": case}
             try:
-                frame.update(limited(self.time_left(self.job["limits"]["probe_seconds"]),
-                                     lambda: PROBES[probe["kind"]](self, binder, values, case, probe)))
+                frame.update(self.reused(probe) or limited(
+                    self.time_left(self.job["limits"]["probe_seconds"]),
+                    lambda: PROBES[probe["kind"]](self, binder, values, case, probe)))
             except BaseException as e:  # noqa: BLE001
                 frame["error"] = self.error(e)
             self.emit(frame)
         self.emit({"kind": "done", "forbidden_loaded": self.forbidden_loaded()})
+
+
+    def reused(self, probe: dict[str, Any]) -> dict[str, Any] | None:
+        """What the first training round of the same case observed for this probe's call, if it got that far."""
+        first = self.first_rounds.get(probe.get("reuse", ""))
+        if first is None:
+            return None
+        return {"returned": first["returned"]} if probe["kind"] == "call" else dict(first)
 
 
 def probe_call(child: Child, binder: Binder, values: Values, case: dict[str, float],
@@ -555,6 +565,9 @@ def probe_train(child: Child, binder: Binder, values: Values, case: dict[str, fl
             record["loss"] = numbers(loss)
             loss.backward()
             record["grads"] = [None if not _is_tensor(w) or w.grad is None else numbers(w.grad) for w in weights]
+            if len(rounds) == 1 and _is_tensor(loss):  # what probe_autograd would have seen on this case
+                child.first_rounds[probe["id"]] = {"returned": returned(loss),
+                                                   "grads": dict(zip(names, record["grads"]))}
         else:
             outputs, _ = binder.call("forward", built)
             outs = _several(outputs)

@@ -59,6 +59,8 @@ def probes(a: Assignment, task: Task, all_cases: list[Case], has_update: bool) -
     for c in all_cases:
         base = {"case": c.values, "own_weights": c.own_weights}
         out.append({"id": f"forward/{c.index}", "kind": "call", "role": "forward", **base})
+        if has_update:
+            out.append({"id": f"training/{c.index}", "kind": "train", "rounds": rounds(a, c), **base})
         if numpy_style:
             # backward is fed the submission's own forward outputs and judged against the reference's
             # backward of those same outputs: one bug, one failure, and no hidden answer in the child.
@@ -68,12 +70,14 @@ def probes(a: Assignment, task: Task, all_cases: list[Case], has_update: bool) -
             out.append({"id": f"gradients/{c.index}", "kind": "backward", "role": "backward", "fallback": fallback,
                         **base})
         else:
-            out.append({"id": f"loss/{c.index}", "kind": "call", "role": "loss", **base})
-            out.append({"id": f"gradients/{c.index}", "kind": "autograd", "role": "loss", **base})
+            # training's first round calls loss and backward on this very case: these two probes reuse
+            # what it observed (same call, same numbers; one loss call and one backward fewer each)
+            reuse = {"reuse": f"training/{c.index}"} if has_update else {}
+            out.append({"id": f"loss/{c.index}", "kind": "call", "role": "loss", **reuse, **base})
+            out.append({"id": f"gradients/{c.index}", "kind": "autograd", "role": "loss", **reuse, **base})
         if has_update:
             out.append({"id": f"update/{c.index}", "kind": "update", "role": "update", "grads": list(c.grads),
                         **base})
-            out.append({"id": f"training/{c.index}", "kind": "train", "rounds": rounds(a, c), **base})
     return out
 
 

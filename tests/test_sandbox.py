@@ -128,3 +128,31 @@ def test_slow_probes_leave_main_its_own_seconds():
     assert run.ended == "ok" and timed_out and len(timed_out) < len(probes)
     assert main["error"] is None
     assert run.seconds < 4.0 + 5
+
+
+def _probe_frames(run: sandbox.ChildRun) -> dict[str, dict[str, object]]:
+    return {f["id"]: f for f in run.frames if f.get("kind") == "probe"}
+
+
+@pytest.mark.parametrize("name", ["correct_seed001_template.py", "gradients_never_zeroed.py",
+                                  "cross_entropy_one_class.py"])
+def test_loss_and_gradients_reused_from_training_equal_their_own_calls(name: str):
+    """With an update function, loss/i and gradients/i are read off training/i's first round."""
+    a = load_all()["bp-torch"]
+    task = a.tasks[a.default_task]
+    source = (SUBMISSIONS / "bp-torch" / name).read_text()
+    probes = plan.probes(a, task, plan.cases(a, task), has_update=True)
+    assert any("reuse" in p for p in probes)
+    own_calls = [{k: v for k, v in p.items() if k != "reuse"} for p in probes]
+    reused, called = (_probe_frames(sandbox.run(plan.job(a, source, "hw.py", ps), 60, 60, a.limits.memory_mib))
+                      for ps in (probes, own_calls))
+    ids = [p["id"] for p in probes if "reuse" in p]
+    assert [reused[i] for i in ids] == [called[i] for i in ids]
+
+
+def test_reused_loss_is_the_first_training_rounds_own():
+    """A loss that changes at every call shows which call a frame holds."""
+    source = (SUBMISSIONS / "bp-torch" / "correct_seed001_template.py").read_text().replace(
+        "    return loss\n", "    global calls\n    calls = globals().get('calls', 0) + 1\n    return loss + calls\n", 1)
+    frames = _probe_frames(_one_run(source))
+    assert frames["loss/1"]["returned"] == [frames["training/1"]["rounds"][0]["loss"]]
