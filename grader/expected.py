@@ -76,18 +76,26 @@ def trained(a: Assignment, task: Task, case: dict[str, float], start: list[float
 
 def losses(a: Assignment, task: Task, case: dict[str, float], start: list[float], step: float,
            rounds: int) -> list[float]:
-    """The reference's loss before each of `rounds` updates from `start`: the curve to draw beside a student's."""
+    """The reference's loss before each of `rounds` updates from `start`: the curve to draw beside a student's.
+
+    Memoized: a class mostly starts from the homework's weights with the same few steps.
+    """
+    x = tuple(case[n] for n in a.inputs)
+    y = tuple(case[n] for n in a.targets)
+    return list(_losses(a.model, x, y, tuple(start), step, rounds, task.activation, task.loss))
+
+
+@functools.lru_cache(maxsize=1024)
+def _losses(model_name: str, x: tuple[float, ...], y: tuple[float, ...], start: tuple[float, ...], step: float,
+            rounds: int, activation: str, loss: str) -> tuple[float, ...]:
     w = np.array(start, dtype=float)
-    if a.model == "net222":
-        x = np.array([case[n] for n in a.inputs])
-        y = np.array([case[n] for n in a.targets])
-        return [float(v) for v in net222.train(x, y, w, step, rounds, task.activation, task.loss)[0]]
+    if model_name == "net222":
+        return tuple(float(v) for v in net222.train(np.array(x), np.array(y), w, step, rounds, activation, loss)[0])
     out = []
-    x, y = case[a.inputs[0]], case[a.targets[0]]
     for _ in range(rounds):
-        out.append(lecture.loss(a.model, w, x, y))
-        w = w - step * lecture.gradient(a.model, w, x, y)
-    return out
+        out.append(lecture.loss(model_name, w, x[0], y[0]))
+        w = w - step * lecture.gradient(model_name, w, x[0], y[0])
+    return tuple(out)
 
 
 def well_conditioned(a: Assignment, task: Task, case: dict[str, float]) -> bool:
