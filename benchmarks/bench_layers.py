@@ -2,13 +2,16 @@
 
     .venv/bin/python benchmarks/bench_layers.py [--runs 30]
 
-Each run forks a child from this (pre-imported) process and times, in the child, the
-layers in the order the harness applies them; the parent prints the medians in ms.
+Each run forks a child from this process, prepared as the fork server prepares itself
+(pre-imported, Landlock paths held open), and times in the child the layers in the order the
+harness applies them, then the exit. Twice: before and after the server's memory is backed
+by huge pages (forkserver._huge_pages). The parent prints the medians in ms.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import statistics
@@ -19,6 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "grader"))
 import confine  # noqa: E402
+import forkserver  # noqa: E402
 import harness  # noqa: E402
 
 
@@ -39,15 +43,19 @@ def one_child() -> dict[str, float]:
             ok = layer()
             times[name] = (time.perf_counter() - t) * 1000 if ok is not False else float("nan")
         os.write(w, json.dumps(times).encode())
+        os.close(w)
         os._exit(0)
     os.close(w)
     data = b""
     while chunk := os.read(r, 4096):
         data += chunk
     os.close(r)
-    os.waitpid(pid, 0)
+    t = time.perf_counter()
+    os.waitpid(pid, 0)  # the child closed its pipe: what is left is tearing its address space down
+    times = json.loads(data)
+    times["exit"] = (time.perf_counter() - t) * 1000
     os.rmdir(scratch)
-    return json.loads(data)
+    return times
 
 
 def main() -> None:
@@ -55,12 +63,18 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=30)
     args = parser.parse_args()
     harness.preload("torch")
-    confine.readable_roots(())  # as the fork server does: the children inherit the list
-    runs = [one_child() for _ in range(args.runs)]
-    print(f"| layer | median ms per child ({args.runs} children, {os.cpu_count()} cores) |")
-    print("| --- | --- |")
-    for name in runs[0]:
-        print(f"| {name} | {statistics.median(r[name] for r in runs):.2f} |")
+    held = confine.hold_roots(())  # as the fork server does: the children add rules from these
+    gc.freeze()
+    plain = [one_child() for _ in range(args.runs)]
+    forkserver._huge_pages()
+    huge = [one_child() for _ in range(args.runs)]
+    for fd in held:
+        os.close(fd)
+    print(f"| step | median ms per child | with huge pages ({args.runs} children each, {os.cpu_count()} cores) |")
+    print("| --- | ---: | ---: |")
+    for name in plain[0]:
+        print(f"| {name} | {statistics.median(r[name] for r in plain):.2f} "
+              f"| {statistics.median(r[name] for r in huge):.2f} |")
 
 
 if __name__ == "__main__":
