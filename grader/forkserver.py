@@ -34,6 +34,7 @@ def serve(sock_fd: int, framework: str, run_child: Callable[[int, int], None],
     import confine
 
     held = set(confine.hold_roots((os.environ["MPLCONFIGDIR"],)))  # the children's Landlock rules, opened once
+    confine.compile_syscalls()  # and their seccomp filter, compiled once
     gc.freeze()  # the children's collections then leave the shared pages alone (fewer copies on write)
     _huge_pages()  # what matplotlib added meanwhile: the rest is backed already, so this is quick
     sock = socket.socket(fileno=sock_fd)

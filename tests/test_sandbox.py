@@ -156,3 +156,18 @@ def test_reused_loss_is_the_first_training_rounds_own():
         "    return loss\n", "    global calls\n    calls = globals().get('calls', 0) + 1\n    return loss + calls\n", 1)
     frames = _probe_frames(_one_run(source))
     assert frames["loss/1"]["returned"] == [frames["training/1"]["rounds"][0]["loss"]]
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="seccomp is a Linux mechanism")
+@pytest.mark.parametrize("pid", [2, 56, 62, 65536, 123457, 4194303])  # 56, 62: clone's and kill's numbers
+def test_the_filter_compiled_once_is_libseccomps_own_for_each_pid(pid: int):
+    """The fork server compiles the seccomp filter once and each child writes its pid into it."""
+    sys.path.insert(0, str(Path(sandbox.__file__).parent))
+    try:
+        import confine
+    finally:
+        sys.path.pop(0)
+    marked = confine._bpf(confine._PID_MARK)
+    if marked is None:
+        pytest.skip("no libseccomp")
+    assert confine._with_pid(marked, pid) == confine._bpf(pid)
