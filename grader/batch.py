@@ -33,6 +33,14 @@ from .spec import CHECK_IDS, load_all
 SUFFIXES = (".py", ".ipynb")
 
 
+class Interrupted(Exception):
+    """Ctrl-C during a batch: `done` of `total` verdicts are written (whole files); a rerun grades the rest."""
+
+    def __init__(self, done: int, total: int) -> None:
+        super().__init__(done, total)
+        self.done, self.total = done, total
+
+
 @dataclass(frozen=True)
 class Submission:
     key: str  # the stem of its JSON file: unique within the batch
@@ -113,20 +121,29 @@ def _grade_folder(folder: Path, out: Path, assignment: str | None, task: str | N
             results[sub.key] = cached
         else:
             todo.append(sub)
-    done = len(results)
-    framework = _prestart(todo[0], assignment) if todo else None
-    sources = _read_ahead(todo, framework) if framework else {}
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = {pool.submit(_grade_one, sub, assignment, task, seed, out / "plots", lang,
-                               sources.pop(sub.path, None)): sub for sub in todo}
-        for future in as_completed(futures):
-            sub = futures[future]
-            fb = future.result()
-            write_atomic(out / f"{sub.key}.json", fb.model_dump_json(indent=2) + "\n")
-            results[sub.key] = fb
-            done += 1
-            if progress:
-                progress(done, len(subs))
+    if progress:
+        progress(len(results), len(subs))  # the verdicts kept from an earlier run: the rate starts from here
+    try:
+        framework = _prestart(todo[0], assignment) if todo else None
+        sources = _read_ahead(todo, framework) if framework else {}
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            futures = {pool.submit(_grade_one, sub, assignment, task, seed, out / "plots", lang,
+                                   sources.pop(sub.path, None)): sub for sub in todo}
+            try:
+                for future in as_completed(futures):
+                    sub = futures[future]
+                    fb = future.result()
+                    write_atomic(out / f"{sub.key}.json", fb.model_dump_json(indent=2) + "\n")
+                    results[sub.key] = fb
+                    if progress:
+                        progress(len(results), len(subs))
+            except BaseException:  # Ctrl-C: what is running is killed now, not after its time limit
+                pool.shutdown(wait=False, cancel_futures=True)
+                with sandbox.aborting():
+                    pool.shutdown(wait=True)  # the interrupted verdicts are dropped: a rerun grades them
+                raise
+    except KeyboardInterrupt:
+        raise Interrupted(len(results), len(subs)) from None
     ordered = {s.key: results[s.key] for s in subs}
     if gradescope_too:
         for key, fb in ordered.items():

@@ -6,7 +6,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Callable, Optional
 
 import typer
 
@@ -105,6 +105,9 @@ def _grade(path: Path, assignment: str | None, task: str | None, json_out: str |
     except UsageError as e:
         typer.echo(t("cli.usage_error", error=e), err=True)
         raise typer.Exit(2) from None
+    except KeyboardInterrupt:  # its child is already killed (sandbox.run's finally)
+        typer.echo(t("cli.interrupted_one", path=path), err=True)
+        raise typer.Exit(130) from None
     if json_out is not None:
         _write_json(fb, json_out)
     if json_out != "-":
@@ -128,18 +131,35 @@ def _grade_folder(folder: Path, out: Path | None, assignment: str | None, task: 
         typer.echo(t("cli.usage_error", error=e), err=True)
         raise typer.Exit(2) from None
     show = not quiet and sys.stderr.isatty()
-    started = time.monotonic()
-
-    def progress(done: int, total: int) -> None:
+    try:
+        results = batch.grade_folder(folder, out, assignment, task, jobs, force, seed,
+                                     _progress_bar() if show else None, gradescope, lang)
+    except batch.Interrupted as e:
         if show:
-            rate = done / max(time.monotonic() - started, 1e-6)
-            eta = (total - done) / rate if rate else 0
-            sys.stderr.write("\r" + t("cli.progress", done=done, total=total, rate=rate, eta=eta))
-            sys.stderr.flush()
-
-    results = batch.grade_folder(folder, out, assignment, task, jobs, force, seed, progress, gradescope, lang)
+            sys.stderr.write("\n")
+        typer.echo(t("cli.interrupted", done=e.done, total=e.total, out=out), err=True)
+        raise typer.Exit(130) from None
     if show:
         sys.stderr.write("\n")
     typer.echo(batch.render_summary(batch.summary(results)))
     typer.echo(t("cli.results", out=out))
 
+
+
+def _progress_bar(width: int = 24) -> Callable[[int, int], None]:
+    """A bar with the rate and ETA on stderr, redrawn in place; its first call sets where counting starts
+    (the verdicts a rerun kept), so the rate and ETA are those of this run's grading."""
+    base: list[float] = []
+
+    def progress(done: int, total: int) -> None:
+        now = time.monotonic()
+        if not base:
+            base.extend((done, now))
+        rate = (done - base[0]) / max(now - base[1], 1e-6)
+        eta = t("cli.eta", seconds=(total - done) / rate) if rate else t("cli.eta_unknown")
+        filled = width * done // max(total, 1)
+        bar = "#" * filled + "-" * (width - filled)
+        sys.stderr.write("\r" + t("cli.progress", bar=bar, done=done, total=total, rate=rate, eta=eta))
+        sys.stderr.flush()
+
+    return progress

@@ -12,6 +12,7 @@ never parsed; results come only from the private result pipe, parsed strictly as
 from __future__ import annotations
 
 import atexit
+import contextlib
 import json
 import os
 import selectors
@@ -25,7 +26,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 HARNESS = Path(__file__).with_name("harness.py")
 # the names of the protections, as message keys of grader/locales/*.toml (the report shows them translated)
@@ -60,7 +61,7 @@ class ChildRun:
     """What came back from one child: frames in order and how the process ended."""
 
     frames: list[dict[str, Any]] = field(default_factory=list)
-    ended: str = "ok"  # ok | timeout | killed by SIG… | exit code N | result flood
+    ended: str = "ok"  # ok | timeout | killed by SIG… | exit code N | result flood | interrupted
     stderr_tail: str = ""
     output_bytes: int = 0
     seconds: float = 0.0
@@ -247,6 +248,7 @@ class ForkServer:
 
 _servers: dict[str, ForkServer] = {}
 _servers_lock = threading.Lock()
+_aborting = threading.Event()  # set while a batch is being interrupted: see aborting()
 FORKING = sys.platform == "linux" and hasattr(socket, "send_fds")  # fork, and descriptors over a socket
 _start = "fork" if FORKING else "fresh"
 
@@ -265,6 +267,17 @@ def shutdown() -> None:
         for server in _servers.values():
             server.close()
         _servers.clear()
+
+
+@contextlib.contextmanager
+def aborting() -> Iterator[None]:
+    """While inside: every running child is killed within a select timeout and no new one starts; their
+    runs end as `interrupted`. How Ctrl-C stops a batch at once instead of after its slowest child."""
+    _aborting.set()
+    try:
+        yield
+    finally:
+        _aborting.clear()
 
 
 def prestart(framework: str) -> None:
@@ -324,6 +337,12 @@ def run(job: dict[str, Any], wall_seconds: float, cpu_seconds: int, memory_mib: 
     res_r, res_w = os.pipe()
     started = time.monotonic()
     result = ChildRun()
+    if _aborting.is_set():
+        for fd in (job_r, job_w, res_r, res_w):
+            os.close(fd)
+        shutil.rmtree(scratch, ignore_errors=True)
+        result.ended = "interrupted"
+        return result
     try:
         server = _server(job["framework"]) if _start == "fork" else None
         job = {**job, "scratch": scratch,
@@ -390,6 +409,9 @@ def _pump(child: Child, sel: selectors.BaseSelector, deadline: float, result: Ch
             if child.poll() is not None:  # a grandchild may keep the pipes open: a short grace only
                 deadline = min(deadline, now + 0.5)
         remaining = deadline - now
+        if _aborting.is_set():
+            result.ended = "interrupted"
+            return
         if remaining <= 0:
             if child.poll() is None:
                 result.ended = "timeout"

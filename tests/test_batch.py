@@ -6,6 +6,10 @@ import csv
 import json
 import os
 import shutil
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -120,3 +124,38 @@ def test_write_atomic_leaves_the_old_file_when_writing_fails(tmp_path: Path):
     with pytest.raises(TypeError):
         batch.write_atomic(target, 42)  # type: ignore[arg-type]
     assert target.read_text() == "old\n" and not list(tmp_path.glob(".*.tmp"))
+
+
+def test_ctrl_c_stops_at_once_keeps_whole_verdicts_and_a_rerun_grades_the_rest(tmp_path: Path):
+    """SIGINT while a submission loops for its whole time limit: the batch ends now, not after that limit."""
+    room = tmp_path / "submissions"
+    room.mkdir()
+    template = (SUBMISSIONS / "bp-torch/correct_seed001_template.py").read_text(encoding="utf-8")
+    (room / "a_keeps_the_window_open.py").write_text(template + "\nwhile True:\n    pass\n", encoding="utf-8")
+    for i in range(6):
+        shutil.copy(SUBMISSIONS / "bp-torch/correct_seed001_template.py", room / f"student{i}.py")
+    out = tmp_path / "results"
+    command = [sys.executable, "-m", "grader", room, "--assignment", "bp-torch", "--out", out, "--jobs", "2"]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not list(out.glob("student*.json")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert list(out.glob("student*.json")), "no verdict was written before the interrupt"
+    proc.send_signal(signal.SIGINT)
+    try:
+        _, stderr = proc.communicate(timeout=15)  # the looping child alone would hold it for 40 s
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raise AssertionError("Ctrl-C did not stop the batch") from None
+    assert proc.returncode == 130 and "Traceback" not in stderr
+    saved = sorted(out.glob("*.json"))
+    assert f"{len(saved)} of 7 verdicts are saved" in stderr and "run the same command again" in stderr
+    for path in saved:  # whole files only, and never the interrupted verdicts
+        assert Feedback.model_validate_json(path.read_text()).status == "graded"
+    assert not list(out.glob(".*.tmp"))
+
+    first = {p.name: p.stat().st_mtime_ns for p in saved}
+    (room / "a_keeps_the_window_open.py").unlink()  # its 40 s are not this test's subject
+    results = batch.grade_folder(room, out, "bp-torch", None, jobs=2)
+    assert len(results) == 6 and all(fb.score == 10 for fb in results.values())
+    assert {p.name: p.stat().st_mtime_ns for p in saved} == first  # kept, not regraded

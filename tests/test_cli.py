@@ -97,3 +97,24 @@ def test_folder_mode(tmp_path: Path):
 def test_the_entry_point_starts_the_right_fork_server_early(args: list[str], assignment: str | None):
     """It reads the framework from the assignment file without pydantic; spec.py reads it with."""
     assert entry._framework(args) == (load_all()[assignment].framework if assignment else None)
+
+
+def test_progress_bar_counts_this_runs_grading_from_the_kept_verdicts(capsys: pytest.CaptureFixture[str],
+                                                                       monkeypatch: pytest.MonkeyPatch):
+    from grader import cli
+
+    clock = iter([100.0, 102.0, 104.0])
+    monkeypatch.setattr(cli.time, "monotonic", lambda: next(clock))
+    progress = cli._progress_bar(width=10)
+    progress(4, 10)  # four verdicts kept from an earlier run: no rate yet
+    progress(5, 10)  # one graded in 2 s
+    progress(6, 10)
+    frames = capsys.readouterr().err.split("\r")[1:]
+    assert frames[0].startswith("[####------] 4/10") and "ETA …" in frames[0]
+    assert frames[1].startswith("[#####-----] 5/10  0.5/s  ETA 10 s")
+    assert frames[2].startswith("[######----] 6/10  0.5/s  ETA 8 s")
+
+
+def test_folder_mode_draws_no_progress_when_stderr_is_not_a_terminal(tmp_path: Path):
+    r = grade(SUBMISSIONS / "linear", "--assignment", "linear", "--out", tmp_path / "out")
+    assert r.returncode == 0 and "\r" not in r.stderr and "ETA" not in r.stderr
