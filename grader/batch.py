@@ -31,6 +31,7 @@ from .plots import READABLE, draw_histogram, with_plot
 from .spec import CHECK_IDS, load_all
 
 SUFFIXES = (".py", ".ipynb")
+RESERVED = ("summary",)  # summary.json is the batch's own: a student's summary.py gets another name
 
 
 class Interrupted(Exception):
@@ -53,13 +54,14 @@ def discover(folder: Path) -> list[Submission]:
     paths = sorted(p for p in folder.rglob("*") if p.suffix.lower() in SUFFIXES and p.is_file()
                    and not any(part.startswith(".") or part == "__pycache__" for part in p.relative_to(folder).parts))
     out: list[Submission] = []
-    taken: set[str] = set()
+    taken = set(RESERVED)
     for p in paths:
-        rel = p.relative_to(folder).with_suffix("")
-        key = "__".join(rel.parts)
-        if key in taken:
-            key = f"{key}-{p.suffix.lstrip('.').lower()}"
-        taken.add(key)
+        base = "__".join(p.relative_to(folder).with_suffix("").parts)
+        key, n = base, 1
+        while key.casefold() in taken:  # casefolded: on macOS and Windows Alice.json is alice.json
+            n += 1
+            key = f"{base}-{p.suffix.lstrip('.').lower()}" + (f"-{n - 1}" if n > 2 else "")
+        taken.add(key.casefold())
         out.append(Submission(key, p, p.relative_to(folder).as_posix()))
     return out
 

@@ -159,3 +159,18 @@ def test_ctrl_c_stops_at_once_keeps_whole_verdicts_and_a_rerun_grades_the_rest(t
     results = batch.grade_folder(room, out, "bp-torch", None, jobs=2)
     assert len(results) == 6 and all(fb.score == 10 for fb in results.values())
     assert {p.name: p.stat().st_mtime_ns for p in saved} == first  # kept, not regraded
+
+
+def test_every_submission_gets_its_own_json_name(tmp_path: Path):
+    room = tmp_path / "submissions"
+    (room / "alice").mkdir(parents=True)
+    for rel in ("alice/hw3.py", "alice__hw3.py", "alice__hw3.ipynb", "Alice__HW3.py", "summary.py", "bob.py",
+                ".ipynb_checkpoints/bob-checkpoint.ipynb"):
+        (room / rel).parent.mkdir(parents=True, exist_ok=True)
+        (room / rel).write_text("")
+    subs = batch.discover(room)
+    keys = [s.key for s in subs]
+    assert len({k.casefold() for k in keys}) == len(keys) == 6  # the checkpoint folder is not a submission
+    assert "summary" not in keys and {"summary-py", "bob"} <= set(keys)
+    assert {s.name for s in subs} == {"alice/hw3.py", "alice__hw3.py", "alice__hw3.ipynb", "Alice__HW3.py",
+                                      "summary.py", "bob.py"}
