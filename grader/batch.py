@@ -8,6 +8,8 @@ atomically, so an interrupted batch leaves only whole files and a rerun resumes.
 from __future__ import annotations
 
 import csv
+import functools
+import hashlib
 import io
 import json
 import os
@@ -21,7 +23,9 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from . import sandbox
+import reference
+
+from . import ASSIGNMENTS_DIR, sandbox
 from .detect import detect_assignment
 from .feedback import Feedback, error_feedback, gradescope
 from .grade import grade_file
@@ -79,23 +83,41 @@ def write_atomic(path: Path, text: str) -> None:
         raise
 
 
-def _cached(sub: Submission, target: Path, lang: str = "en") -> Feedback | None:
-    """The earlier verdict, when its JSON is newer than the submission, still valid and in the same language."""
+def _cached(sub: Submission, target: Path, settings: str) -> Feedback | None:
+    """The earlier verdict, when its JSON is newer than the submission, still valid and graded with the same
+    settings (see `settings`)."""
     try:
         if target.stat().st_mtime <= sub.path.stat().st_mtime:
             return None
         fb = Feedback.model_validate_json(target.read_text(encoding="utf-8"))
     except (OSError, ValidationError):
         return None
-    return fb if fb.lang == lang else None
+    return fb if fb.graded_with == settings else None
+
+
+def settings(assignment: str | None, task: str | None, seed: int | None, lang: str) -> str:
+    """A digest of what a verdict depends on besides the file: the options, the assignment files and the
+    grader's own code and messages. A rerun keeps only verdicts graded with the same: an instructor who
+    picks another task or fixes a tolerance gets every verdict anew, never a stale one."""
+    h = hashlib.sha256(json.dumps([assignment, task, seed, lang]).encode())
+    for path in _grading_files():
+        h.update(path.name.encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()[:16]
+
+
+@functools.cache
+def _grading_files() -> tuple[Path, ...]:
+    roots = (ASSIGNMENTS_DIR, Path(__file__).parent, Path(reference.__file__).parent)
+    return tuple(sorted(p for root in roots for p in root.rglob("*") if p.suffix in (".py", ".toml")))
 
 
 def _grade_one(sub: Submission, assignment: str | None, task: str | None, seed: int | None,
-               plots: Path, lang: str = "en", source: Source | None = None) -> Feedback:
+               plots: Path, settings: str, lang: str = "en", source: Source | None = None) -> Feedback:
     try:
         fb = grade_file(sub.path, assignment, task, seed, view="instructor", lang=lang, source=source)
-        return with_plot(fb.model_copy(update={"submission": sub.name}), plots / f"{sub.key}.png")
-    except Exception as e:  # a grader bug must cost one verdict, not the batch
+        fb = fb.model_copy(update={"submission": sub.name, "graded_with": settings})
+        return with_plot(fb, plots / f"{sub.key}.png")
+    except Exception as e:  # a grader bug must cost one verdict, not the batch (and is retried by a rerun)
         with speaking(lang):  # a worker thread: the language is set here, not inherited
             return error_feedback(sub.name, t("batch.internal_error", type=type(e).__name__, error=e), assignment,
                                   task)
@@ -117,8 +139,9 @@ def _grade_folder(folder: Path, out: Path, assignment: str | None, task: str | N
     subs = discover(folder)
     results: dict[str, Feedback] = {}
     todo = []
+    graded_with = settings(assignment, task, seed, lang)
     for sub in subs:
-        cached = None if force else _cached(sub, out / f"{sub.key}.json", lang)
+        cached = None if force else _cached(sub, out / f"{sub.key}.json", graded_with)
         if cached is not None:
             results[sub.key] = cached
         else:
@@ -129,7 +152,7 @@ def _grade_folder(folder: Path, out: Path, assignment: str | None, task: str | N
         framework = _prestart(todo[0], assignment) if todo else None
         sources = _read_ahead(todo, framework) if framework else {}
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            futures = {pool.submit(_grade_one, sub, assignment, task, seed, out / "plots", lang,
+            futures = {pool.submit(_grade_one, sub, assignment, task, seed, out / "plots", graded_with, lang,
                                    sources.pop(sub.path, None)): sub for sub in todo}
             try:
                 for future in as_completed(futures):

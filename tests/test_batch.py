@@ -79,8 +79,8 @@ def test_files_read_while_the_server_starts_are_graded_as_alone(classroom: Path,
     assert len(read) > 1  # the first file tells the framework; the others were read ahead
     for sub in batch.discover(classroom):
         alone = grade_file(sub.path, "bp-torch", view="instructor")
-        assert results[sub.key].model_dump(exclude={"seconds", "submission", "plot"}) == \
-            alone.model_dump(exclude={"seconds", "submission", "plot"})
+        assert results[sub.key].model_dump(exclude={"seconds", "submission", "plot", "graded_with"}) == \
+            alone.model_dump(exclude={"seconds", "submission", "plot", "graded_with"})
 
 
 def test_rerun_resumes_and_force_regrades(classroom: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
@@ -100,6 +100,29 @@ def test_rerun_resumes_and_force_regrades(classroom: Path, tmp_path: Path, monke
     graded.clear()
     batch.grade_folder(classroom, out, "bp-torch", None, jobs=1, force=True)
     assert len(graded) == 5
+    graded.clear()
+    batch.grade_folder(classroom, out, "bp-torch", None, jobs=1)
+    assert graded == []  # nothing changed since
+    batch.grade_folder(classroom, out, "bp-torch", "relu", jobs=1)
+    assert len(graded) == 5  # another task: every verdict anew, never the sigmoid one kept
+    graded.clear()
+    batch.grade_folder(classroom, out, "bp-torch", "relu", jobs=1, seed=7)
+    assert len(graded) == 5  # other hidden cases
+
+
+def test_a_verdict_depends_on_the_options_the_assignment_files_and_the_grader(monkeypatch: pytest.MonkeyPatch,
+                                                                                tmp_path: Path):
+    base = batch.settings("bp-torch", None, None, "en")
+    assert base == batch.settings("bp-torch", None, None, "en")
+    assert len({base, batch.settings("bp-torch", "relu", None, "en"), batch.settings("bp-torch", None, 1, "en"),
+                batch.settings("bp-torch", None, None, "zh"), batch.settings(None, None, None, "en")}) == 5
+    names = {p.name for p in batch._grading_files()}
+    assert {"bp-torch.toml", "checks.py", "harness.py", "zh.toml", "net222.py", "mistakes.py"} <= names
+    edited = tmp_path / "bp-torch.toml"
+    edited.write_bytes(next(p for p in batch._grading_files() if p.name == "bp-torch.toml").read_bytes() + b"\n")
+    files = tuple(edited if p.name == "bp-torch.toml" else p for p in batch._grading_files())
+    monkeypatch.setattr(batch, "_grading_files", lambda: files)
+    assert batch.settings("bp-torch", None, None, "en") != base  # e.g. an instructor loosened a tolerance
 
 
 def test_a_grader_crash_costs_one_verdict_not_the_batch(classroom: Path, tmp_path: Path,
