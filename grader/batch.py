@@ -165,7 +165,7 @@ def _grade_folder(folder: Path, out: Path, assignment: str | None, task: str | N
             except BaseException:  # Ctrl-C: what is running is killed now, not after its time limit
                 pool.shutdown(wait=False, cancel_futures=True)
                 with sandbox.aborting():
-                    pool.shutdown(wait=True)  # the interrupted verdicts are dropped: a rerun grades them
+                    _wait_out(pool)  # the interrupted verdicts are dropped: a rerun grades them
                 raise
     except KeyboardInterrupt:
         raise Interrupted(len(results), len(subs)) from None
@@ -178,6 +178,17 @@ def _grade_folder(folder: Path, out: Path, assignment: str | None, task: str | N
     write_atomic(out / "summary.json", json.dumps(summary(ordered), indent=2, ensure_ascii=False) + "\n")
     histogram(ordered, out / "histogram.png")
     return ordered
+
+
+def _wait_out(pool: ThreadPoolExecutor) -> None:
+    """Wait for the workers of an aborted batch (under a second: their children are being killed), even
+    through another Ctrl-C: a worker left running would keep the process alive for its child's time limit."""
+    while True:
+        try:
+            pool.shutdown(wait=True)
+            return
+        except KeyboardInterrupt:
+            continue
 
 
 def _prestart(first: Submission, assignment: str | None) -> str | None:
