@@ -434,7 +434,6 @@ class Child:
             self.emit(frame)
         self.emit({"kind": "done", "forbidden_loaded": self.forbidden_loaded()})
 
-
     def reused(self, probe: dict[str, Any]) -> dict[str, Any] | None:
         """What the first training round of the same case observed for this probe's call, if it got that far."""
         first = self.first_rounds.get(probe.get("reuse", ""))
