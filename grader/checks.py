@@ -455,7 +455,8 @@ def check_training(ev: Evidence) -> CheckResult:
     judged = t("common.names").join(k for k, ok in gates.items() if ok)
     hidden = t("checks.hidden_cases", passed=tally(verdicts).passed, total=len(verdicts) - 1)
     result = summarize(ev, "training", verdicts, passed_message=t(
-        "checks.training.pass", rounds=ev.a.training.rounds, judged=judged, hidden=hidden))
+        "checks.training.pass", rounds=plan.rounds(ev.a, ev.cases[0]), hidden_rounds=ev.a.training.rounds,
+        judged=judged, hidden=hidden))
     if result.status == "fail" and "update" in ev.results:  # gradients piling up show across rounds
         return with_diagnosis(result, [i for i in ev.results["update"].diagnosis if MISTAKES[i].check == "training"])
     return result

@@ -101,3 +101,12 @@ def test_a_diagnosis_names_the_mistake_in_both_languages(name: str):
             for i in ids:
                 text = MISTAKES[i].text[lang]
                 assert text.name in check.message and any(text.fix in h for h in check.hints), (lang, check.message)
+
+
+@pytest.mark.parametrize("name", ["bp-torch/correct_seed001_template.py", "bp-numpy/correct_seed001_fixed.py"])
+def test_training_says_how_many_rounds_it_drove(name: str):
+    fb = graded(name)
+    a = load_all()[fb.assignment]
+    given, hidden = a.training.curve, a.training.rounds
+    message = next(c.message for c in fb.checks if c.id == "training")
+    assert f"{max(given, hidden)} rounds on the given case ({hidden} on each hidden one)" in message
