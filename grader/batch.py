@@ -11,6 +11,7 @@ import csv
 import functools
 import hashlib
 import io
+import itertools
 import json
 import os
 import statistics
@@ -61,10 +62,9 @@ def discover(folder: Path) -> list[Submission]:
     taken = set(RESERVED)
     for p in paths:
         base = "__".join(p.relative_to(folder).with_suffix("").parts)
-        key, n = base, 1
-        while key.casefold() in taken:  # casefolded: on macOS and Windows Alice.json is alice.json
-            n += 1
-            key = f"{base}-{p.suffix.lstrip('.').lower()}" + (f"-{n - 1}" if n > 2 else "")
+        other = f"{base}-{p.suffix.lstrip('.').lower()}"
+        names = itertools.chain((base, other), (f"{other}-{n}" for n in itertools.count(2)))
+        key = next(k for k in names if k.casefold() not in taken)  # on macOS and Windows Alice.json is alice.json
         taken.add(key.casefold())
         out.append(Submission(key, p, p.relative_to(folder).as_posix()))
     return out
@@ -83,7 +83,7 @@ def write_atomic(path: Path, text: str) -> None:
         raise
 
 
-def _cached(sub: Submission, target: Path, settings: str) -> Feedback | None:
+def _cached(sub: Submission, target: Path, graded_with: str) -> Feedback | None:
     """The earlier verdict, when its JSON is newer than the submission, still valid and graded with the same
     settings (see `settings`)."""
     try:
@@ -92,7 +92,7 @@ def _cached(sub: Submission, target: Path, settings: str) -> Feedback | None:
         fb = Feedback.model_validate_json(target.read_text(encoding="utf-8"))
     except (OSError, ValidationError):
         return None
-    return fb if fb.graded_with == settings else None
+    return fb if fb.graded_with == graded_with else None
 
 
 def settings(assignment: str | None, task: str | None, seed: int | None, lang: str) -> str:
@@ -112,10 +112,10 @@ def _grading_files() -> tuple[Path, ...]:
 
 
 def _grade_one(sub: Submission, assignment: str | None, task: str | None, seed: int | None,
-               plots: Path, settings: str, lang: str = "en", source: Source | None = None) -> Feedback:
+               plots: Path, graded_with: str, lang: str = "en", source: Source | None = None) -> Feedback:
     try:
         fb = grade_file(sub.path, assignment, task, seed, view="instructor", lang=lang, source=source)
-        fb = fb.model_copy(update={"submission": sub.name, "graded_with": settings})
+        fb = fb.model_copy(update={"submission": sub.name, "graded_with": graded_with})
         return with_plot(fb, plots / f"{sub.key}.png")
     except Exception as e:  # a grader bug must cost one verdict, not the batch (and is retried by a rerun)
         with speaking(lang):  # a worker thread: the language is set here, not inherited
@@ -163,7 +163,6 @@ def _grade_folder(folder: Path, out: Path, assignment: str | None, task: str | N
                     if progress:
                         progress(len(results), len(subs))
             except BaseException:  # Ctrl-C: what is running is killed now, not after its time limit
-                pool.shutdown(wait=False, cancel_futures=True)
                 with sandbox.aborting():
                     _wait_out(pool)  # the interrupted verdicts are dropped: a rerun grades them
                 raise
@@ -181,11 +180,12 @@ def _grade_folder(folder: Path, out: Path, assignment: str | None, task: str | N
 
 
 def _wait_out(pool: ThreadPoolExecutor) -> None:
-    """Wait for the workers of an aborted batch (under a second: their children are being killed), even
-    through another Ctrl-C: a worker left running would keep the process alive for its child's time limit."""
+    """Drop the queued submissions and wait for the running ones (under a second: their children are being
+    killed), even through another Ctrl-C: a worker left running would keep the process alive for its
+    child's time limit."""
     while True:
         try:
-            pool.shutdown(wait=True)
+            pool.shutdown(wait=True, cancel_futures=True)
             return
         except KeyboardInterrupt:
             continue

@@ -145,7 +145,6 @@ def _grade_folder(folder: Path, out: Path | None, assignment: str | None, task: 
     typer.echo(t("cli.results", out=out))
 
 
-
 def _progress_bar(width: int = 24) -> Callable[[int, int], None]:
     """A bar with the rate and ETA on stderr, redrawn in place; its first call sets where counting starts
     (the verdicts a rerun kept), so the rate and ETA are those of this run's grading."""

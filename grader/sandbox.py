@@ -331,18 +331,15 @@ def _start_forked(server: ForkServer, job_r: int, res_w: int, env: dict[str, str
 
 def run(job: dict[str, Any], wall_seconds: float, cpu_seconds: int, memory_mib: int) -> ChildRun:
     """Run one job to completion or to its deadline; never raises for the child's misdeeds."""
+    result = ChildRun()
+    if _aborting.is_set():
+        result.ended = "interrupted"
+        return result
     scratch = tempfile.mkdtemp(prefix="bpgrade-")
     env = _environment(scratch)
     job_r, job_w = os.pipe()
     res_r, res_w = os.pipe()
     started = time.monotonic()
-    result = ChildRun()
-    if _aborting.is_set():
-        for fd in (job_r, job_w, res_r, res_w):
-            os.close(fd)
-        shutil.rmtree(scratch, ignore_errors=True)
-        result.ended = "interrupted"
-        return result
     try:
         server = _server(job["framework"]) if _start == "fork" else None
         job = {**job, "scratch": scratch,

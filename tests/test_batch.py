@@ -197,3 +197,24 @@ def test_every_submission_gets_its_own_json_name(tmp_path: Path):
     assert "summary" not in keys and {"summary-py", "bob"} <= set(keys)
     assert {s.name for s in subs} == {"alice/hw3.py", "alice__hw3.py", "alice__hw3.ipynb", "Alice__HW3.py",
                                       "summary.py", "bob.py"}
+
+
+def test_a_class_in_every_seed_style_without_assignment_is_graded_as_alone(tmp_path: Path):
+    """GBK without a coding line, a notebook with magics, the lecture's top-level loop, the misspelled
+    loss_fuction template, one sub-folder per student: each detected on its own, two fork servers."""
+    room = tmp_path / "submissions"
+    for rel, fixture in (("wang/hw2.py", "bp-numpy/correct_gbk_no_coding_line.py"),
+                         ("li/hw3.ipynb", "bp-torch/notebook_with_magics.ipynb"),
+                         ("zhang/hw3.py", "bp-torch/correct_seed001_template.py"),
+                         ("lecture.py", "linear/seed003_linear.py"),
+                         ("hw2_seed000.py", "bp-numpy/seed000_hidden_delta.py")):
+        (room / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(SUBMISSIONS / fixture, room / rel)
+    results = batch.grade_folder(room, tmp_path / "results", None, None, jobs=2)
+    assert [results[k].assignment for k in ("wang__hw2", "li__hw3", "zhang__hw3", "lecture", "hw2_seed000")] == \
+        ["bp-numpy", "bp-torch", "bp-torch", "linear", "bp-numpy"]
+    for sub in batch.discover(room):
+        alone = grade_file(sub.path, view="instructor")
+        assert results[sub.key].model_dump(exclude={"seconds", "submission", "plot", "graded_with"}) == \
+            alone.model_dump(exclude={"seconds", "submission", "plot", "graded_with"})
+    assert results["hw2_seed000"].score == 8.5 and results["li__hw3"].score == results["li__hw3"].max_score
