@@ -20,10 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "grader"))
-import confine  # noqa: E402
-import forkserver  # noqa: E402
-import harness  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from grader.child import boot, confine, forkserver  # noqa: E402
 
 
 def one_child() -> dict[str, float]:
@@ -34,8 +32,8 @@ def one_child() -> dict[str, float]:
     if pid == 0:
         os.close(r)
         times = {"fork": (time.perf_counter() - t0) * 1000}
-        for name, layer in [("network namespace", harness.isolate_network),
-                            ("rlimits", lambda: harness.apply_limits({"cpu_seconds": 60, "memory_mib": 3072,
+        for name, layer in [("network namespace", boot.isolate_network),
+                            ("rlimits", lambda: boot.apply_limits({"cpu_seconds": 60, "memory_mib": 3072,
                                                                       "file_bytes": 1 << 26, "open_files": 512})),
                             ("landlock", lambda: confine.restrict_files(scratch, [])),
                             ("seccomp", confine.restrict_syscalls)]:
@@ -62,7 +60,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=30)
     args = parser.parse_args()
-    harness.preload("torch")
+    boot.preload("torch")
     held = confine.hold_roots(())  # as the fork server does: the children add rules from these
     confine.compile_syscalls()  # and load this filter
     gc.freeze()

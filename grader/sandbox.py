@@ -4,8 +4,7 @@ Each run gets its own process: forked from a pre-imported fork server (`fork`, t
 on Linux: torch is imported once, not once per submission) or a fresh interpreter (`fresh`).
 Either way the child is its own session (so the whole group can be killed), works in a
 private scratch folder with a scrubbed environment and no stdin, and confines itself before
-the submission runs (limits, network namespace, Landlock, seccomp: see harness.py and
-confine.py). A wall-clock deadline ends it. Its stdout and stderr are drained and capped,
+the submission runs (limits, network namespace, Landlock, seccomp: see grader/child/). A wall-clock deadline ends it. Its stdout and stderr are drained and capped,
 never parsed; results come only from the private result pipe, parsed strictly as JSON.
 """
 
@@ -28,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-HARNESS = Path(__file__).with_name("harness.py")
+HARNESS = Path(__file__).with_name("child") / "boot.py"
 # the names of the protections, as message keys of grader/locales/*.toml (the report shows them translated)
 ALWAYS = ["sandbox.process", "sandbox.limits", "sandbox.deadline", "sandbox.scratch", "sandbox.environment",
           "sandbox.pipe"]
@@ -44,7 +43,7 @@ OPEN_FILES = 512
 STARTS = ("fork", "fresh")
 POLL_SECONDS = 0.05  # how often a run asks whether its child has ended while its pipes stay open
 READY_SECONDS = 300  # for a fork server to import torch, numpy and matplotlib
-KINDS = ("sandbox", "main", "load", "probe", "done")  # the frames harness.py sends
+KINDS = ("sandbox", "main", "load", "probe", "done")  # the frames the child sends
 
 
 def protections(run: ChildRun) -> list[str]:
@@ -159,7 +158,7 @@ def _font_cache() -> tuple[str, bool]:
 
 
 class ForkServer:
-    """A pre-imported harness (per framework) that forks each child; see forkserver.py.
+    """A pre-imported harness (per framework) that forks each child; see child/forkserver.py.
 
     Starting one returns at once: it imports while the grader goes on, and says when it is ready.
     """

@@ -117,7 +117,7 @@ def test_a_verdict_depends_on_the_options_the_assignment_files_and_the_grader(mo
     assert len({base, batch.settings("bp-torch", "relu", None, "en"), batch.settings("bp-torch", None, 1, "en"),
                 batch.settings("bp-torch", None, None, "zh"), batch.settings(None, None, None, "en")}) == 5
     names = {p.name for p in batch._grading_files()}
-    assert {"bp-torch.toml", "checks.py", "harness.py", "zh.toml", "net222.py", "mistakes.py"} <= names
+    assert {"bp-torch.toml", "checks.py", "probes.py", "zh.toml", "net222.py", "mistakes.py"} <= names
     edited = tmp_path / "bp-torch.toml"
     edited.write_bytes(next(p for p in batch._grading_files() if p.name == "bp-torch.toml").read_bytes() + b"\n")
     files = tuple(edited if p.name == "bp-torch.toml" else p for p in batch._grading_files())

@@ -1,6 +1,6 @@
 """The fork server: one pre-imported Python that forks a fresh child per run.
 
-Standalone, run as `harness.py --serve SOCKET_FD FRAMEWORK`. It imports numpy (and torch,
+Run as `boot.py --serve SOCKET_FD FRAMEWORK`. It imports numpy (and torch,
 matplotlib) once; each request brings a run's pipes over a Unix socket (SCM_RIGHTS) and gets
 a forked child that becomes its own session, takes those pipes as its only descriptors and
 then confines itself exactly as a freshly started child would. The server never sees an
@@ -31,7 +31,7 @@ def serve(sock_fd: int, framework: str, run_child: Callable[[int, int], None],
     collapsing = threading.Thread(target=_huge_pages)  # torch's memory, while matplotlib imports
     preload(framework, collapsing.start)
     collapsing.join()  # no other thread may run when the server forks
-    import confine
+    from . import confine
 
     held = set(confine.hold_roots((os.environ["MPLCONFIGDIR"],)))  # the children's Landlock rules, opened once
     confine.compile_syscalls()  # and their seccomp filter, compiled once

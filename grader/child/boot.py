@@ -1,0 +1,122 @@
+"""The child's entry point: confine this process, then probe the submission and run its `__main__`.
+
+Run as a script, never imported by the parent:
+
+    python -I -X utf8 -B grader/child/boot.py JOB_FD RESULT_FD      a fresh child
+    python -I -X utf8 -B grader/child/boot.py --serve SOCKET_FD FRAMEWORK      the fork server
+
+The job arrives as JSON on one inherited pipe, observations leave as JSON lines on another;
+the child's stdout and stderr belong to the submission and are never read as results.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource  # at the top: the fork server imports it once, not each child
+import sys
+import time
+import traceback
+from typing import Callable
+
+# Run as a script (-I: no folder of ours is on the path): the package's root goes on the path for
+# the imports below and comes off again before the submission runs (main).
+_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+_added = __name__ == "__main__" and _ROOT not in sys.path
+if _added:
+    sys.path.insert(0, _ROOT)
+
+from grader.child import confine, forkserver  # noqa: E402
+from grader.child.probes import Child  # noqa: E402
+from grader.child.runtime import Emitter, real_exit  # noqa: E402
+
+def isolate_network() -> bool:
+    """A fresh network namespace: no interface but a downed loopback, so no connection anywhere.
+
+    Done first, while the process has one thread; as root a plain unshare works, elsewhere a
+    user namespace may grant it. False where neither is allowed.
+    """
+    import ctypes
+
+    clone_newnet, clone_newuser = 0x40000000, 0x10000000
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.unshare(clone_newnet) == 0 or libc.unshare(clone_newuser | clone_newnet) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def apply_limits(limits: dict[str, int]) -> None:
+    """CPU seconds, address space, file size, open files; no core dumps."""
+    resource.setrlimit(resource.RLIMIT_CPU, (limits["cpu_seconds"], limits["cpu_seconds"] + 1))
+    memory = limits["memory_mib"] * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limits["file_bytes"], limits["file_bytes"]))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (limits["open_files"], limits["open_files"]))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+def preload(framework: str, imported: Callable[[], None] = lambda: None) -> None:
+    """What every submission of the framework imports anyway: paid once in a fork server.
+
+    `imported` runs once numpy (and torch) are in, before matplotlib: the server's cue to start
+    backing their memory by huge pages on the other core (see forkserver.py).
+    """
+    import numpy  # noqa: F401
+
+    if framework == "torch":
+        import torch
+
+        torch.set_num_threads(1)  # a forked child hangs on a parallel op its parent already ran
+    imported()
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot  # noqa: F401
+    except ImportError:
+        pass
+    try:
+        import pyseccomp  # noqa: F401  (finds libseccomp now: that runs ldconfig, which exec would forbid)
+    except (ImportError, RuntimeError, OSError):
+        pass
+
+
+def run_child(job_fd: int, result_fd: int) -> None:
+    """One submission's run: confine this process, then probe the submission and run its `__main__`."""
+    started = time.monotonic()
+    network = sys.platform == "linux" and isolate_network()
+    with os.fdopen(job_fd, "rb") as f:
+        job = json.loads(f.read())
+    apply_limits(job["rlimits"])
+    preload(job["framework"])
+    os.chdir(job["scratch"])
+    files = confine.restrict_files(job["scratch"], job["readable"])
+    syscalls = confine.restrict_syscalls()
+    emit = Emitter(result_fd)
+    emit({"kind": "sandbox", "network": network, "files": files, "syscalls": syscalls})
+    child = Child(job, emit, started)
+    child.run_probes()
+    child.run_main()
+
+
+def main() -> None:
+    if _added:  # the submission must not import the grader's modules
+        sys.path.remove(_ROOT)
+    if sys.argv[1] == "--serve":
+        forkserver.serve(int(sys.argv[2]), sys.argv[3], run_child, preload)
+        return
+    code = 0
+    try:
+        run_child(int(sys.argv[1]), int(sys.argv[2]))
+    except BaseException:  # noqa: BLE001 - a harness failure, reported on stderr
+        traceback.print_exc()
+        code = 70
+    finally:  # threads the submission left running must not keep the child alive
+        sys.stdout.flush()
+        sys.stderr.flush()
+        real_exit(code)
+
+
+if __name__ == "__main__":
+    main()
