@@ -19,19 +19,20 @@ import tempfile
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from pydantic import ValidationError
 
 import reference
 
-from . import ASSIGNMENTS_DIR, sandbox
+from . import ASSIGNMENTS_DIR, sandbox, secret
 from .detect import detect_assignment
 from .feedback import Feedback, error_feedback, gradescope
 from .grade import grade_file
 from .load import LoadError, Source, load
 from .i18n import speaking, t
+from .options import Options
 from .plots import READABLE, draw_histogram, with_plot
 from .spec import CHECK_IDS, load_all
 
@@ -95,11 +96,13 @@ def _cached(sub: Submission, target: Path, graded_with: str) -> Feedback | None:
     return fb if fb.graded_with == graded_with else None
 
 
-def settings(assignment: str | None, task: str | None, seed: int | None, lang: str) -> str:
+def settings(options: Options) -> str:
     """A digest of what a verdict depends on besides the file: the options, the assignment files and the
     grader's own code and messages. A rerun keeps only verdicts graded with the same: an instructor who
     picks another task or fixes a tolerance gets every verdict anew, never a stale one."""
-    h = hashlib.sha256(json.dumps([assignment, task, seed, lang]).encode())
+    h = hashlib.sha256(json.dumps(options.key()).encode())
+    if options.seed is None:  # the hidden cases come from the grader's secret: another secret, other cases
+        h.update(hashlib.sha256(secret.key()).digest())
     for path in _grading_files():
         h.update(path.name.encode() + b"\0" + path.read_bytes())
     return h.hexdigest()[:16]
@@ -111,35 +114,35 @@ def _grading_files() -> tuple[Path, ...]:
     return tuple(sorted(p for root in roots for p in root.rglob("*") if p.suffix in (".py", ".toml")))
 
 
-def _grade_one(sub: Submission, assignment: str | None, task: str | None, seed: int | None,
-               plots: Path, graded_with: str, lang: str = "en", source: Source | None = None) -> Feedback:
+def _grade_one(sub: Submission, options: Options, plots: Path, graded_with: str,
+               source: Source | None = None) -> Feedback:
     try:
-        fb = grade_file(sub.path, assignment, task, seed, view="instructor", lang=lang, source=source)
-        fb = fb.model_copy(update={"submission": sub.name, "graded_with": graded_with})
+        fb = grade_file(sub.path, replace(options, view="instructor"), source=source)
+        fb = fb.model_copy(update={"submission": sub.name, "graded_with": None if fb.internal else graded_with})
         return with_plot(fb, plots / f"{sub.key}.png")
     except Exception as e:  # a grader bug must cost one verdict, not the batch (and is retried by a rerun)
-        with speaking(lang):  # a worker thread: the language is set here, not inherited
-            return error_feedback(sub.name, t("batch.internal_error", type=type(e).__name__, error=e), assignment,
-                                  task)
+        with speaking(options.lang):  # a worker thread: the language is set here, not inherited
+            fb = error_feedback(sub.name, t("batch.internal_error", type=type(e).__name__, error=e),
+                                options.assignment, options.task)
+            return fb.model_copy(update={"internal": True})
 
 
-def grade_folder(folder: Path, out: Path, assignment: str | None, task: str | None, jobs: int,
-                 force: bool = False, seed: int | None = None,
+def grade_folder(folder: Path, out: Path, options: Options = Options(), jobs: int = 1, force: bool = False,
                  progress: Callable[[int, int], None] | None = None,
-                 gradescope_too: bool = False, lang: str = "en") -> dict[str, Feedback]:
-    """Grade every submission in `folder` (messages in `lang`), write the results to `out`, return the verdicts."""
-    with speaking(lang):
-        return _grade_folder(folder, out, assignment, task, jobs, force, seed, progress, gradescope_too, lang)
+                 gradescope_too: bool = False) -> dict[str, Feedback]:
+    """Grade every submission in `folder` (messages in the options' language), write the results to `out`,
+    return the verdicts."""
+    with speaking(options.lang):
+        return _grade_folder(folder, out, options, jobs, force, progress, gradescope_too)
 
 
-def _grade_folder(folder: Path, out: Path, assignment: str | None, task: str | None, jobs: int, force: bool,
-                  seed: int | None, progress: Callable[[int, int], None] | None, gradescope_too: bool,
-                  lang: str) -> dict[str, Feedback]:
+def _grade_folder(folder: Path, out: Path, options: Options, jobs: int, force: bool,
+                  progress: Callable[[int, int], None] | None, gradescope_too: bool) -> dict[str, Feedback]:
     out.mkdir(parents=True, exist_ok=True)
     subs = discover(folder)
     results: dict[str, Feedback] = {}
     todo = []
-    graded_with = settings(assignment, task, seed, lang)
+    graded_with = settings(options)
     for sub in subs:
         cached = None if force else _cached(sub, out / f"{sub.key}.json", graded_with)
         if cached is not None:
@@ -149,10 +152,10 @@ def _grade_folder(folder: Path, out: Path, assignment: str | None, task: str | N
     if progress:
         progress(len(results), len(subs))  # the verdicts kept from an earlier run: the rate starts from here
     try:
-        framework = _prestart(todo[0], assignment) if todo else None
+        framework = _prestart(todo[0], options) if todo else None
         sources = _read_ahead(todo, framework) if framework else {}
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            futures = {pool.submit(_grade_one, sub, assignment, task, seed, out / "plots", graded_with, lang,
+            futures = {pool.submit(_grade_one, sub, options, out / "plots", graded_with,
                                    sources.pop(sub.path, None)): sub for sub in todo}
             try:
                 for future in as_completed(futures):
@@ -191,9 +194,10 @@ def _wait_out(pool: ThreadPoolExecutor) -> None:
             continue
 
 
-def _prestart(first: Submission, assignment: str | None) -> str | None:
+def _prestart(first: Submission, options: Options) -> str | None:
     """Start the fork server of the batch's framework (the assignment's, or the first file's): it imports
     torch for seconds while the grader goes on. The framework, where known."""
+    assignment = options.assignment
     if assignment is None:
         try:
             assignment = detect_assignment(load_all(), load(first.path).tree)
@@ -202,8 +206,8 @@ def _prestart(first: Submission, assignment: str | None) -> str | None:
     if assignment not in load_all():
         return None
     framework = load_all()[assignment].framework
-    sandbox.prestart(framework)
-    return framework
+    sandbox.prestart(framework, options.start)
+    return framework if sandbox.forking(options.start) else None
 
 
 def _read_ahead(todo: list[Submission], framework: str) -> dict[Path, Source]:

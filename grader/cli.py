@@ -6,12 +6,13 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Optional
+from typing import TYPE_CHECKING, Callable, NoReturn, Optional
 
 import typer
 
 from . import sandbox
 from .i18n import LANGS, default_language, speaking, t
+from .options import STARTS, VIEWS, Options
 from .spec import load_all
 
 if TYPE_CHECKING:
@@ -62,6 +63,9 @@ def grade(
     lang: Optional[str] = typer.Option(
         None, "--lang", help="Language of the report, the JSON messages, hints and diagnoses: en or zh "
                              "(default: from the locale, LC_ALL / LC_MESSAGES / LANG; zh_* gives zh)."),
+    bind: list[str] = typer.Option(
+        [], "--bind", help="ROLE=NAME: use the file's function NAME as ROLE (forward, loss, backward, update); "
+                           "repeatable. The report says how every role was bound."),
 ) -> None:
     """Grade PATH (a file, or a folder with --out) and print a report.
 
@@ -75,31 +79,38 @@ def grade(
             typer.echo(t("cli.bad_lang", langs=t("common.names").join(LANGS)), err=True)
         raise typer.Exit(2)
     with speaking(lang):
-        _grade(path, assignment, task, json_out, seed, out, jobs, force, quiet, gradescope, plots, view, start, lang)
+        if start not in STARTS:
+            _usage(t("cli.bad_start", starts=t("common.names").join(STARTS)))
+        if view not in VIEWS:
+            _usage(t("cli.bad_view"))
+        roles = dict(b.split("=", 1) for b in bind if "=" in b)
+        if len(roles) != len(bind):
+            _usage(t("cli.bad_bind", bind=next(b for b in bind if "=" not in b)))
+        options = Options(assignment=assignment, task=task, seed=seed, view=view, lang=lang,  # type: ignore[arg-type]
+                          bind=roles, start=start)
+        _grade(path, options, json_out, out, jobs, force, quiet, gradescope, plots)
 
 
-def _grade(path: Path, assignment: str | None, task: str | None, json_out: str | None, seed: int | None,
-           out: Path | None, jobs: int, force: bool, quiet: bool, gradescope: bool, plots: Path | None, view: str,
-           start: str, lang: str) -> None:
+def _usage(message: str) -> NoReturn:
+    typer.echo(message, err=True)
+    raise typer.Exit(2)
+
+
+def _grade(path: Path, options: Options, json_out: str | None, out: Path | None, jobs: int, force: bool,
+           quiet: bool, gradescope: bool, plots: Path | None) -> None:
     if not path.exists():
-        typer.echo(t("cli.no_path", path=path), err=True)
-        raise typer.Exit(2)
-    if start not in sandbox.STARTS:
-        typer.echo(t("cli.bad_start", starts=t("common.names").join(sandbox.STARTS)), err=True)
-        raise typer.Exit(2)
-    sandbox.use(start)
-    if view not in ("student", "instructor"):
-        typer.echo(t("cli.bad_view"), err=True)
-        raise typer.Exit(2)
+        _usage(t("cli.no_path", path=path))
+    if options.assignment in load_all():  # its fork server imports torch while the grader imports the rest
+        sandbox.prestart(load_all()[options.assignment].framework, options.start)
     if path.is_dir():
-        _grade_folder(path, out, assignment, task, jobs, force, quiet, seed, gradescope, lang)
+        _grade_folder(path, out, options, jobs, force, quiet, gradescope)
         return
     from .feedback import render_text
     from .grade import UsageError, grade_file
     from .plots import with_plot
 
     try:
-        fb = grade_file(path, assignment, task, seed, view, lang)
+        fb = grade_file(path, options)
         if plots is not None:
             fb = with_plot(fb, plots / f"{path.stem}.png")
     except UsageError as e:
@@ -115,25 +126,21 @@ def _grade(path: Path, assignment: str | None, task: str | None, json_out: str |
     raise typer.Exit(0 if fb.all_passed else 2 if fb.status == "error" else 1)
 
 
-def _grade_folder(folder: Path, out: Path | None, assignment: str | None, task: str | None, jobs: int,
-                  force: bool, quiet: bool, seed: int | None, gradescope: bool, lang: str) -> None:
+def _grade_folder(folder: Path, out: Path | None, options: Options, jobs: int, force: bool, quiet: bool,
+                  gradescope: bool) -> None:
     if out is None:
-        typer.echo(t("cli.needs_out", folder=folder), err=True)
-        raise typer.Exit(2)
-    if assignment in load_all():  # its fork server imports torch while the grader imports the rest
-        sandbox.prestart(load_all()[assignment].framework)
+        _usage(t("cli.needs_out", folder=folder))
     from . import batch
     from .grade import UsageError, choose_ids
 
     try:
-        choose_ids(assignment, task)
+        choose_ids(options.assignment, options.task)
     except UsageError as e:
         typer.echo(t("cli.usage_error", error=e), err=True)
         raise typer.Exit(2) from None
     show = not quiet and sys.stderr.isatty()
     try:
-        results = batch.grade_folder(folder, out, assignment, task, jobs, force, seed,
-                                     _progress_bar() if show else None, gradescope, lang)
+        results = batch.grade_folder(folder, out, options, jobs, force, _progress_bar() if show else None, gradescope)
     except batch.Interrupted as e:
         if show:
             sys.stderr.write("\n")

@@ -63,15 +63,25 @@ def backward(a: Assignment, task: Task, case: dict[str, float], fed: dict[str, f
 
 
 def trained(a: Assignment, task: Task, case: dict[str, float], start: list[float], step: float,
-            updates: int, model: Mistake = REFERENCE) -> list[float]:
-    """The weights after the reference's own run (or a mistake's) of `updates` steps from `start`."""
+            updates: int, model: Mistake = REFERENCE, data: tuple[list[float], list[float]] | None = None) -> list[float]:
+    """The weights after the reference's own run (or a mistake's) of `updates` steps from `start`: on the case
+    (the 2-2-2 net's one sample), or per sample through `data` (the lecture's, or the student's own)."""
     if a.model == "net222":
         x = np.array([case[n] for n in a.inputs])
         y = np.array([case[n] for n in a.targets])
         _, w = model.run_train(x, y, np.array(start), step, updates, task.activation, task.loss)
     else:
-        w = model.run_lecture_train(a.model, np.array(start), a.given.data_x, a.given.data_y, step, updates)
+        xs, ys = data or (a.given.data_x, a.given.data_y)
+        w = model.run_lecture_train(a.model, np.array(start), xs, ys, step, updates)
     return [float(v) for v in w]
+
+
+def loss_of(a: Assignment, task: Task, case: dict[str, float], outputs: dict[str, float]) -> float:
+    """The reference's loss of outputs someone else computed (the student's own forward): judged on its inputs."""
+    if a.model == "net222":
+        o = np.array([outputs["out_o1"], outputs["out_o2"]])
+        return float(net222.loss(o, np.array([case[n] for n in a.targets]), task.loss))
+    return float((outputs["y_pred"] - case[a.targets[0]]) ** 2)
 
 
 def losses(a: Assignment, task: Task, case: dict[str, float], start: list[float], step: float,

@@ -49,6 +49,14 @@ class CheckResult(BaseModel):
     cases: list[CaseDetail] | None = None  # instructor view only
 
 
+class Bound(BaseModel):
+    """How one role was bound: the submission's function or global the grader used, and how it was called."""
+
+    name: str
+    call: str | None = None  # forward_propagate(x1, x2); none for the weights
+    how: str  # why this one, in words: its name, a near spelling, what the loss calls, --bind
+
+
 class Curve(BaseModel):
     """The given case's training loss per round: the submission's, and the reference's from the same start."""
 
@@ -71,11 +79,14 @@ class Feedback(BaseModel):
     max_score: float = Field(ge=0)
     checks: list[CheckResult] = []
     error: str | None = None  # the one-line reason when status is "error"
+    internal: bool = False  # the error is the grader's, not the submission's: a batch's rerun grades it again
     detected: str | None = None  # what was detected, and from what, when not given on the command line
     notes: list[str] = []
     protections: list[str] = []  # the sandbox layers that were active for this grading
+    binding: dict[str, Bound] = {}  # role -> how it was bound (weights, forward, loss, backward, update, training)
     curve: Curve | None = None
     plot: str | None = None  # the PNG of `curve`, when one was drawn (--plots, and always in a batch)
+    seed: int | None = None  # the hidden cases' seed (instructor view: reproduce with --seed)
     seconds: float = 0.0
     graded_with: str | None = None  # in a batch: digest of the options, assignment files and grader code used
 
@@ -83,7 +94,7 @@ class Feedback(BaseModel):
         """The student's view drops every case's numbers: hidden ones must never reach a student."""
         if view == "instructor":
             return self.model_copy(update={"view": "instructor"})
-        return self.model_copy(update={"view": "student",
+        return self.model_copy(update={"view": "student", "seed": None,
                                        "checks": [c.model_copy(update={"cases": None}) for c in self.checks]})
 
     @property

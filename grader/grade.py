@@ -1,25 +1,33 @@
-"""Grade one submission: load -> detect -> plan -> sandboxed runs -> checks -> feedback."""
+"""Grade one submission: load -> detect -> sandboxed run (load, bind, probes, `__main__`) -> checks -> feedback."""
 
 from __future__ import annotations
 
 import ast
 import functools
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from . import plan, sandbox
-from .checks import Evidence, child_message, judge, lost
-from .insights import curve, insights
+from .binding import Decision, decide
+from .binding.report import described
+from .checks import Evidence, judge
+from .checks.verdicts import lost
 from .detect import detect_assignment, detect_task, outline
+from .facts import Facts, read
 from .feedback import Feedback, error_feedback
+from .frames import Conversation
 from .i18n import speaking, t
+from .insights import curve, insights
 from .load import LoadError, Source, load
+from .options import Options
+from .protocol import LoadFrame, Plan, Probe
+from .secret import seed_for
 from .spec import Assignment, load_all
 
 
 class UsageError(Exception):
-    """A wrong --assignment or --task: the caller's mistake, not the submission's."""
+    """A wrong --assignment, --task or --bind: the caller's mistake, not the submission's."""
 
 
 def choose_ids(assignment_id: str | None, task_id: str | None) -> None:
@@ -54,82 +62,103 @@ def choose(assignments: dict[str, Assignment], assignment_id: str | None, task_i
     return a, task_id, detected
 
 
-def grade_file(path: Path, assignment_id: str | None = None, task_id: str | None = None,
-               seed: int | None = None, view: str = "student", lang: str = "en",
-               source: Source | None = None) -> Feedback:
-    """The verdict on one file, written in `lang`; `instructor` view adds every case's numbers, hidden ones included.
+def grade_file(path: Path, options: Options = Options(), source: Source | None = None) -> Feedback:
+    """The verdict on one file, in the options' language and view. Never raises for the submission's sake:
+    whatever goes wrong while grading it becomes an `error` verdict with a one-line reason.
 
     The language is set here for this call only (a batch grades in worker threads, which each start in English).
-    `source` is the file already read (in `lang`), when a batch read it ahead.
+    `source` is the file already read, when a batch read it ahead.
     """
-    with speaking(lang):
+    with speaking(options.lang):
         started = time.monotonic()
-        fb = _grade(path, assignment_id, task_id, seed, source).for_view(view)
-        return fb.model_copy(update={"seconds": round(time.monotonic() - started, 3), "lang": lang})
+        try:
+            fb = _grade(path, options, source)
+        except UsageError:
+            raise
+        except Exception as e:  # a grader bug costs this file a verdict, never the report or the batch
+            fb = error_feedback(path.name, t("grade.internal_error", type=type(e).__name__, error=str(e)[:200]),
+                                options.assignment, options.task).model_copy(update={"internal": True})
+        fb = fb.for_view(options.view)
+        return fb.model_copy(update={"seconds": round(time.monotonic() - started, 3), "lang": options.lang})
 
 
-def _grade(path: Path, assignment_id: str | None, task_id: str | None, seed: int | None,
-           source: Source | None) -> Feedback:
+def _grade(path: Path, options: Options, source: Source | None) -> Feedback:
     name = path.name
     assignments = load_all()
     try:
         source = source or load(path)
     except LoadError as e:
-        return error_feedback(name, str(e), assignment_id, task_id)
-    tree = source.tree
-    a, task_id, detected = choose(assignments, assignment_id, task_id, tree, source.text)
+        return error_feedback(name, str(e), options.assignment, options.task)
+    a, task_id, detected = choose(assignments, options.assignment, options.task, source.tree, source.text)
     if a is None or task_id is None:
         names = sorted({r.names[0] for x in assignments.values() for r in x.roles.values()})
         return error_feedback(name, t("grade.no_contract", names=t("common.names").join(names)), notes=source.notes)
+    unknown = sorted(set(options.bind) - {*a.roles, "weights"})
+    if unknown:
+        raise UsageError(t("grade.unknown_role", roles=t("common.names").join(unknown),
+                           known=t("common.names").join(a.roles)))
     task = a.tasks[task_id]
     fail = dict(assignment=a.id, task=task_id, max_score=a.max_score, notes=source.notes)
-    o = outline(tree)
-    if not o.functions & a.role_names():
-        wanted = t("common.names").join(r.names[0] for r in a.roles.values())
-        return error_feedback(name, t("grade.none_defined", id=a.id, names=wanted), **fail)
-    has_update = bool(o.functions & set(a.roles["update"].names)) if "update" in a.roles else False
-    cases, probes = _planned(a.id, task_id, seed, has_update)
-    lim = a.limits
-    run = sandbox.run(plan.job(a, source.text, name, probes), lim.total_seconds + 5, int(lim.total_seconds),
-                      lim.memory_mib)
-    if run.forged or run.garbled:
-        return error_feedback(name, t("grade.forged"), **fail)
-    frames: dict[str, dict[str, Any]] = {}
-    for f in run.frames:  # each id arrives once: a repeat was refused above
-        if f.get("kind") == "probe" and isinstance(f.get("id"), str):
-            frames.setdefault(f["id"], f)
-    load_frame = first(run, "load")
-    if load_frame is None:
+    facts = read(source.tree)
+    seed = options.seed if options.seed is not None else seed_for(source.text.encode(), a.id)
+    cases = _cases(a.id, task_id, seed)
+    run, conversation, decision = converse(a, facts, cases, source.text, name, options)
+    if conversation.forged is not None:
+        return error_feedback(name, t("grade.forged", why=conversation.forged), **fail)
+    seen = conversation.seen
+    if seen.load is None or decision is None:
         return error_feedback(name, t("grade.not_loaded", why=lost(run, a.limits.main_seconds)), **fail)
     notes = list(source.notes)
-    if load_frame.get("error"):
-        e = load_frame["error"]
-        what = (t("grade.exits") if e.get("type") == "SystemExit"
-                else t("grade.raised", type=e.get("type"), message=child_message(e, None))) + source.at(e.get("where"))
-        if not load_frame.get("functions"):
+    if seen.load.error is not None:
+        e = seen.load.error
+        what = t("grade.exits") if e.code == "exit" else t("grade.raised", type=e.type, message=e.message)
+        what += source.place(e.line, e.function)
+        if not seen.load.functions:
             return error_feedback(name, t("grade.load_failed", what=what), **fail)
         notes.append(t("grade.load_partial", what=what))
-    if not load_frame.get("functions"):
+    if not decision.found:
         return error_feedback(name, t("grade.none_found", id=a.id), **fail)
-    ev = Evidence(a=a, task=task, cases=cases, outline=o, run=run, load=load_frame, main=first(run, "main"),
-                  frames=frames, done=first(run, "done"), source=source)
+    ev = Evidence(a=a, task=task, cases=cases, facts=facts, source=source, run=run, seen=seen, decision=decision)
     checks = judge(ev)
+    results = {c.id: c for c in checks}
     return Feedback(submission=name, assignment=a.id, task=task_id, status="graded",
                     score=round(sum(c.score for c in checks), 6), max_score=sum(c.max_score for c in checks),
-                    checks=checks, detected=t("common.sep").join(detected) or None, notes=notes + insights(ev),
-                    curve=curve(ev), protections=sandbox.protections(run))
+                    checks=checks, detected=t("common.sep").join(detected) or None,
+                    notes=notes + _binding_notes(ev) + insights(ev, results), curve=curve(ev),
+                    binding=described(a, decision, seen.load, seen.layout), seed=seed,
+                    protections=sandbox.protections(seen.sandbox.layers if seen.sandbox else {}))
 
 
-@functools.lru_cache(maxsize=64)
-def _planned(assignment_id: str, task_id: str, seed: int | None,
-             has_update: bool) -> tuple[list[plan.Case], list[dict[str, Any]]]:
-    """The cases and probes, the same for every submission of a batch: planned once (read-only)."""
+def converse(a: Assignment, facts: Facts, cases: list[plan.Case], text: str, filename: str, options: Options,
+             planned: Callable[[Assignment, list[plan.Case], Decision], list[Probe]] = plan.probes,
+             ) -> tuple[sandbox.ChildRun, Conversation, Decision | None]:
+    """One child's whole run: it loads the file, the binding is decided from what it reports, it runs the
+    probes planned for that binding, then its `__main__`. The decision, once the child reported its load."""
+    decisions: list[Decision] = []
+
+    def planner(frame: LoadFrame) -> Plan:
+        decision = decide(a, facts, frame, options.bind)
+        decisions.append(decision)
+        return Plan(binding=decision.binding, probes=planned(a, cases, decision))
+
+    conversation = Conversation(planner)
+    lim = a.limits
+    run = sandbox.run(plan.job(a, text, filename), conversation, lim.total_seconds + 5, int(lim.total_seconds),
+                      lim.memory_mib, options.start)
+    return run, conversation, decisions[0] if decisions else None
+
+
+def _binding_notes(ev: Evidence) -> list[str]:
+    """What the report must say about binding: a packed vector whose order could not be read from its forward."""
+    d, layout = ev.decision, ev.seen.layout
+    if d.weights.packed is not None and ev.a.packed is not None and (layout is None or layout.order is None):
+        return [t("binding.order_assumed", name=d.weights.packed, order=t("common.names").join(ev.a.weights))]
+    return []
+
+
+@functools.lru_cache(maxsize=256)
+def _cases(assignment_id: str, task_id: str, seed: int) -> list[plan.Case]:
+    """The cases of a seed (read-only): a batch with a fixed --seed plans them once."""
     a = load_all()[assignment_id]
-    task = a.tasks[task_id]
-    cases = plan.cases(a, task, seed)
-    return cases, plan.probes(a, task, cases, has_update)
+    return plan.cases(a, a.tasks[task_id], seed)
 
-
-def first(run: sandbox.ChildRun, kind: str) -> dict[str, Any] | None:
-    """The run's frame of that kind (each kind the harness sends once comes once: repeats are refused)."""
-    return next((f for f in run.frames if f.get("kind") == kind), None)

@@ -41,6 +41,18 @@ class Source:
                 return t("load.cell_line", cell=cell, line=line - first + 1)
         return t("load.line", line=line)
 
+    def place(self, line: int | None, function: str | None = None) -> str:
+        """` at line 12 in f` (` at cell 3, line 2 in f`) for a line of the submission; '' if unknown."""
+        if line is None:
+            return ""
+        return t("load.at_in", place=self.where(line), function=function) if function \
+            else t("load.at", place=self.where(line))
+
+    def line(self, number: int) -> str:
+        """The text of one line of the source (as graded: a notebook's cells joined)."""
+        lines = self.text.splitlines()
+        return lines[number - 1] if 0 < number <= len(lines) else ""
+
     def at(self, where: object) -> str:
         """A child's `line 12 in f` as ` at line 12 in f` (` at cell 3, line 2 in f`); '' if unknown."""
         words = str(where or "").split(maxsplit=2)

@@ -1,17 +1,19 @@
 """The cases (the homework's own and the hidden ones) and the probes the child must run.
 
-A probe names a role, a kind of call and a case; it carries inputs only, never an
-expected value of a hidden case, so nothing the child can read tells it the answer.
+A probe names a role, a kind of call and a case; it carries inputs only, never an expected
+value of a hidden case, so nothing the child can read tells it the answer. Which probes run
+depends on the binding: a style without an update function has no update or training probe.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
-from .expected import expected, well_conditioned
+from .binding import Decision
+from .expected import well_conditioned
+from .protocol import Probe
 from .spec import Assignment, Task
 
 
@@ -31,21 +33,24 @@ class Case:
         return f"hidden case {self.index}" if self.hidden else "the given case"
 
 
-def cases(a: Assignment, task: Task, seed: int | None = None) -> list[Case]:
-    rng = np.random.default_rng(a.hidden.seed if seed is None else seed)
+def cases(a: Assignment, task: Task, seed: int) -> list[Case]:
+    rng = np.random.default_rng(seed)
     g = a.given
     given = {**dict(zip(a.inputs, g.inputs)), **dict(zip(a.targets, g.targets)),
              **dict(zip(a.weights, g.weights)), "step": g.step}
     out = [Case(0, given, _grads(rng, len(a.weights)), own_weights=task.init == "submission")]
     h = a.hidden
-    while len(out) <= h.count:
+    for _ in range(1000 * h.count):
+        if len(out) > h.count:
+            return out
         values = {**{n: float(rng.uniform(*h.inputs)) for n in a.inputs},
                   **{n: float(rng.uniform(*h.targets)) for n in a.targets},
                   **{n: float(rng.uniform(*h.weights)) for n in a.weights},
                   "step": float(rng.uniform(*h.step))}
         if well_conditioned(a, task, values):
             out.append(Case(len(out), values, _grads(rng, len(a.weights))))
-    return out
+    raise ValueError(f"{a.id}: no {h.count} hidden cases pass the filter in {1000 * h.count} draws; "
+                     "widen the [hidden] ranges")
 
 
 def _grads(rng: np.random.Generator, n: int) -> tuple[float, ...]:
@@ -53,31 +58,30 @@ def _grads(rng: np.random.Generator, n: int) -> tuple[float, ...]:
     return tuple(float(v) for v in rng.choice([-1.0, 1.0], n) * rng.uniform(0.1, 1.0, n))
 
 
-def probes(a: Assignment, task: Task, all_cases: list[Case], has_update: bool) -> list[dict[str, Any]]:
-    numpy_style = "backward" in a.roles
-    out: list[dict[str, Any]] = []
+def probes(a: Assignment, all_cases: list[Case], decision: Decision) -> list[Probe]:
+    """Every call the grader makes of the submission, case by case, for the roles it could bind."""
+    bound = decision.bound
+    by_hand = "backward" in a.roles
+    trains = bound("update") and (bound("forward") and bound("backward") if by_hand else bound("loss"))
+    out: list[Probe] = []
     for c in all_cases:
-        base = {"case": c.values, "own_weights": c.own_weights}
-        out.append({"id": f"forward/{c.index}", "kind": "call", "role": "forward", **base})
-        if has_update:
-            out.append({"id": f"training/{c.index}", "kind": "train", "rounds": rounds(a, c), **base})
-        if numpy_style:
+        base = dict(case=c.values, own_weights=c.own_weights)
+        if bound("forward"):
+            out.append(Probe(id=f"forward/{c.index}", kind="call", role="forward", **base))
+        if trains:
+            out.append(Probe(id=f"training/{c.index}", kind="train", role="update", rounds=rounds(a, c), **base))
+        if by_hand:
             # backward is fed the submission's own forward outputs and judged against the reference's
-            # backward of those same outputs: one bug, one failure, and no hidden answer in the child.
-            # Only the given case (public: the homework prints it) has the reference's as a fallback.
-            fallback = {} if c.hidden else {k: v for k, v in expected(a, task, c.values).items()
-                                            if k in a.roles["forward"].outputs}
-            out.append({"id": f"gradients/{c.index}", "kind": "backward", "role": "backward", "fallback": fallback,
-                        **base})
-        else:
-            # training's first round calls loss and backward on this very case: these two probes reuse
-            # what it observed (same call, same numbers; one loss call and one backward fewer each)
-            reuse = {"reuse": f"training/{c.index}"} if has_update else {}
-            out.append({"id": f"loss/{c.index}", "kind": "call", "role": "loss", **reuse, **base})
-            out.append({"id": f"gradients/{c.index}", "kind": "autograd", "role": "loss", **reuse, **base})
-        if has_update:
-            out.append({"id": f"update/{c.index}", "kind": "update", "role": "update", "grads": list(c.grads),
-                        **base})
+            # backward of those same outputs: one bug, one failure, and no hidden answer in the child
+            if bound("backward") and bound("forward"):
+                out.append(Probe(id=f"gradients/{c.index}", kind="backward", role="backward", numeric=True, **base))
+        elif bound("loss"):
+            # training's first round calls loss on this very case: the loss probe reuses what it observed
+            reuse = f"training/{c.index}" if trains else ""
+            out.append(Probe(id=f"loss/{c.index}", kind="call", role="loss", reuse=reuse, **base))
+            out.append(Probe(id=f"gradients/{c.index}", kind="autograd", role="loss", numeric=True, **base))
+        if bound("update"):
+            out.append(Probe(id=f"update/{c.index}", kind="update", role="update", grads=list(c.grads), **base))
     return out
 
 
@@ -86,19 +90,11 @@ def rounds(a: Assignment, case: Case) -> int:
     return a.training.rounds if case.hidden else max(a.training.rounds, a.training.curve)
 
 
-def job(a: Assignment, source: str, filename: str, probe_list: list[dict[str, Any]]) -> dict[str, Any]:
-    """Everything the harness needs, as plain JSON: it runs the probes, then the program's `__main__`."""
-    return {
-        "source": source,
-        "filename": filename,
-        "framework": a.framework,
-        "names": {"inputs": a.inputs, "targets": a.targets, "weights": a.weights},
-        "lists": a.lists,
-        "inject_as": a.inject_as,
-        "aliases": a.aliases,
-        "roles": {k: r.model_dump() for k, r in a.roles.items()},
-        "step_names": a.training.step_names,
-        "forbidden_modules": a.forbidden_modules,
-        "limits": a.limits.model_dump(),
-        "probes": probe_list,
-    }
+def job(a: Assignment, source: str, filename: str) -> dict[str, object]:
+    """Line 1 of the child's job (the sandbox adds its own settings, see protocol.Job): the child loads the
+    file and reports what it defines before any probe is planned."""
+    lim = a.limits
+    return {"source": source, "filename": filename, "framework": a.framework,
+            "limits": {"main_seconds": lim.main_seconds, "probe_seconds": lim.probe_seconds,
+                       "total_seconds": lim.total_seconds},
+            "forbidden_modules": a.forbidden_modules}

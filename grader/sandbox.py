@@ -25,7 +25,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+import queue
+from typing import Any, Callable, Iterator, Protocol
 
 HARNESS = Path(__file__).with_name("child") / "boot.py"
 # the names of the protections, as message keys of grader/locales/*.toml (the report shows them translated)
@@ -40,42 +41,34 @@ RESULT_CAP = 4 * 1024 * 1024  # bytes of observations a child may send
 TAIL = 4000  # characters of stderr kept for the report
 FILE_CAP = 64 * 1024 * 1024  # RLIMIT_FSIZE
 OPEN_FILES = 512
-STARTS = ("fork", "fresh")
 POLL_SECONDS = 0.05  # how often a run asks whether its child has ended while its pipes stay open
 READY_SECONDS = 300  # for a fork server to import torch, numpy and matplotlib
-KINDS = ("sandbox", "main", "load", "probe", "done")  # the frames the child sends
 
 
-def protections(run: ChildRun) -> list[str]:
-    """The layers that held for this run, in the current language: the fixed ones, plus what the child could set up."""
+def protections(layers: dict[str, bool]) -> list[str]:
+    """The layers that held for a run, in the current language: the fixed ones, plus what the child set up."""
     from .i18n import t
 
-    sandbox = next((f for f in run.frames if f.get("kind") == "sandbox"), {})
-    keys = ALWAYS + [held if sandbox.get(key) is True else missing for key, (held, missing) in LAYERS.items()]
+    keys = ALWAYS + [held if layers.get(key) is True else missing for key, (held, missing) in LAYERS.items()]
     return [t(k) for k in keys]
+
+
+class Listener(Protocol):
+    """Who reads a child's frames as they arrive (grader/frames.py): it may answer on the job pipe."""
+
+    def feed(self, frame: dict[str, Any]) -> bytes | None: ...
+
+    def garbled(self) -> None: ...
 
 
 @dataclass
 class ChildRun:
-    """What came back from one child: frames in order and how the process ended."""
+    """How one child ran: how it ended and what it printed (its frames went to the listener)."""
 
-    frames: list[dict[str, Any]] = field(default_factory=list)
     ended: str = "ok"  # ok | timeout | killed by SIG… | exit code N | result flood | interrupted
     stderr_tail: str = ""
     output_bytes: int = 0
     seconds: float = 0.0
-    garbled: int = 0  # result lines that were not valid JSON objects
-    forged: int = 0  # frames the harness cannot have sent: a second frame for the same step, an unknown kind
-
-    def add(self, frame: dict[str, Any]) -> None:
-        """The harness sends each (kind, id) once, so a repeat means the submission wrote into the pipe."""
-        key = repr((frame.get("kind"), frame.get("id")))
-        if frame.get("kind") not in KINDS or key in self._seen:
-            self.forged += 1
-        self._seen.add(key)
-        self.frames.append(frame)
-
-    _seen: set[str] = field(default_factory=set, repr=False)
 
 
 def _environment(scratch: str) -> dict[str, str]:
@@ -96,7 +89,7 @@ def _environment(scratch: str) -> dict[str, str]:
 def _parse(line: bytes) -> dict[str, Any] | None:
     try:
         frame = json.loads(line.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+    except (UnicodeDecodeError, ValueError, RecursionError):  # ValueError: bad JSON, or a 5000-digit integer
         return None
     return frame if isinstance(frame, dict) else None
 
@@ -249,15 +242,11 @@ _servers: dict[str, ForkServer] = {}
 _servers_lock = threading.Lock()
 _aborting = threading.Event()  # set while a batch is being interrupted: see aborting()
 FORKING = sys.platform == "linux" and hasattr(socket, "send_fds")  # fork, and descriptors over a socket
-_start = "fork" if FORKING else "fresh"
 
 
-def use(start: str) -> None:
-    """Choose how children start for this process: `fork` (pre-imported server, where it can) or `fresh`."""
-    global _start
-    if start not in STARTS:
-        raise ValueError(f"start must be one of {', '.join(STARTS)}")
-    _start = "fork" if start == "fork" and FORKING else "fresh"
+def forking(start: str) -> bool:
+    """Whether children of this start mode are forked from a server: `fork` where the platform can."""
+    return start == "fork" and FORKING
 
 
 @atexit.register
@@ -279,12 +268,12 @@ def aborting() -> Iterator[None]:
         _aborting.clear()
 
 
-def prestart(framework: str) -> None:
+def prestart(framework: str, start: str = "fork") -> None:
     """Start the framework's fork server now (it imports torch meanwhile), when children are forked.
 
     A server that cannot start is no error here: the first run reports it, as a verdict.
     """
-    if _start == "fork":
+    if forking(start):
         try:
             _server(framework)
         except OSError:
@@ -328,8 +317,12 @@ def _start_forked(server: ForkServer, job_r: int, res_w: int, env: dict[str, str
     return Child(pid, out_r, err_r, server.waiter(pid), close)
 
 
-def run(job: dict[str, Any], wall_seconds: float, cpu_seconds: int, memory_mib: int) -> ChildRun:
-    """Run one job to completion or to its deadline; never raises for the child's misdeeds."""
+def run(job: dict[str, Any], listener: Listener, wall_seconds: float, cpu_seconds: int, memory_mib: int,
+        start: str = "fork") -> ChildRun:
+    """Run one job to completion or to its deadline; never raises for the child's misdeeds.
+
+    The job is line 1 of the job pipe; each frame goes to `listener`, whose answer (the plan, once it has
+    seen what the module defines) is written on the same pipe."""
     result = ChildRun()
     if _aborting.is_set():
         result.ended = "interrupted"
@@ -340,7 +333,7 @@ def run(job: dict[str, Any], wall_seconds: float, cpu_seconds: int, memory_mib: 
     res_r, res_w = os.pipe()
     started = time.monotonic()
     try:
-        server = _server(job["framework"]) if _start == "fork" else None
+        server = _server(job["framework"]) if forking(start) else None
         job = {**job, "scratch": scratch,
                "rlimits": {"cpu_seconds": cpu_seconds, "memory_mib": memory_mib, "file_bytes": FILE_CAP,
                            "open_files": OPEN_FILES},
@@ -355,11 +348,12 @@ def run(job: dict[str, Any], wall_seconds: float, cpu_seconds: int, memory_mib: 
     finally:
         os.close(job_r)
         os.close(res_w)
-    writer = threading.Thread(target=_send, args=(job_w, json.dumps(job).encode()), daemon=True)
-    writer.start()
+    writer = _Writer(job_w)
+    writer.send(json.dumps(job).encode() + b"\n")
     try:
-        _collect(child, res_r, started + wall_seconds, result)
+        _collect(child, res_r, started + wall_seconds, result, listener, writer)
     finally:
+        writer.send(None)
         _kill_group(child.pid)
         code = child.wait(5)
         os.close(res_r)
@@ -371,29 +365,43 @@ def run(job: dict[str, Any], wall_seconds: float, cpu_seconds: int, memory_mib: 
     return result
 
 
-def _send(fd: int, data: bytes) -> None:
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-    except OSError:
-        pass  # the child died before reading its job; the run reports how it ended
+class _Writer:
+    """Writes the job pipe from its own thread (a child that does not read must not block the grader)."""
+
+    def __init__(self, fd: int) -> None:
+        self.lines: queue.Queue[bytes | None] = queue.Queue()
+        threading.Thread(target=self._write, args=(fd,), daemon=True).start()
+
+    def send(self, line: bytes | None) -> None:
+        """Queue a line; None closes the pipe (the child then reads an end of file)."""
+        self.lines.put(line)
+
+    def _write(self, fd: int) -> None:
+        try:
+            with os.fdopen(fd, "wb") as f:
+                while (line := self.lines.get()) is not None:
+                    f.write(line)
+                    f.flush()
+        except OSError:
+            pass  # the child died before reading; the run reports how it ended
 
 
-def _collect(child: Child, res_r: int, deadline: float, result: ChildRun) -> None:
+def _collect(child: Child, res_r: int, deadline: float, result: ChildRun, listener: Listener,
+             writer: _Writer) -> None:
     sel = selectors.DefaultSelector()
     sel.register(child.stdout, selectors.EVENT_READ, "stdout")
     sel.register(child.stderr, selectors.EVENT_READ, "stderr")
     sel.register(res_r, selectors.EVENT_READ, "result")
     stderr = bytearray()
     try:
-        _pump(child, sel, deadline, result, stderr)
+        _pump(child, sel, deadline, result, stderr, listener, writer)
     finally:
         sel.close()
         result.stderr_tail = stderr.decode("utf-8", "replace")
 
 
 def _pump(child: Child, sel: selectors.BaseSelector, deadline: float, result: ChildRun,
-          stderr: bytearray) -> None:
+          stderr: bytearray, listener: Listener, writer: _Writer) -> None:
     pending = b""
     received = 0
     open_streams = 3
@@ -428,9 +436,9 @@ def _pump(child: Child, sel: selectors.BaseSelector, deadline: float, result: Ch
                 for line in lines:
                     frame = _parse(line)
                     if frame is None:
-                        result.garbled += 1
-                    else:
-                        result.add(frame)
+                        listener.garbled()
+                    elif (answer := listener.feed(frame)) is not None:
+                        writer.send(answer + b"\n")
             else:
                 result.output_bytes += len(chunk)
                 if key.data == "stderr":

@@ -31,6 +31,7 @@ class Role(Strict):
 
     names: list[str] = Field(min_length=1)
     params: list[str]  # canonical parameter names, in order: the positional fallback
+    shapes: list[list[str]] = []  # other call shapes of the same role, e.g. loss(out_o1, out_o2, y1, y2)
     outputs: list[str] = []  # what it returns, by position
     optional_outputs: list[str] = []  # may follow the outputs (e.g. hidden layer values)
     required: bool = True  # False: a style may write it inline in __main__ instead
@@ -48,6 +49,8 @@ class Text(Strict):
 
 class CheckSpec(Strict):
     points: float = Field(ge=0)
+    # where the points go when a style cannot be judged on this check (the first of these that is judged)
+    moves_to: list[str] = []
     tolerance: Tolerance | None = None
     hint: Text | None = None  # shown when the check fails, in the feedback's language
 
@@ -90,6 +93,14 @@ class Task(Strict):
     detect: list[str] = []  # source substrings that suggest this task
 
 
+class Packed(Strict):
+    """How to read the order of a packed parameter vector from the submission's own forward (linear models):
+    each weight multiplies this power of the input."""
+
+    input: str
+    exponents: dict[str, float]
+
+
 class Detect(Strict):
     functions: list[list[str]]  # every group needs one defined function
     globals: list[str] = []  # module-level names assigned by this assignment's style
@@ -123,6 +134,7 @@ class Assignment(Strict):
     default_task: str
     detect: Detect
     forbidden_modules: list[str] = []  # the policy check: modules the homework may not use
+    packed: Packed | None = None
     limits: Limits = Limits()
 
     @model_validator(mode="after")

@@ -14,6 +14,11 @@ ACTIVATIONS = ("sigmoid", "relu")
 LOSSES = ("mse", "mse-mean", "cross-entropy")
 
 
+def loss(o: np.ndarray, y: np.ndarray, kind: str = "mse") -> float:
+    """The loss of outputs o against targets y."""
+    return _loss(np.asarray(o, dtype=float), np.asarray(y, dtype=float), kind)[0]
+
+
 def _act(z: np.ndarray, kind: str) -> np.ndarray:
     if kind == "sigmoid":
         with np.errstate(over="ignore"):  # exp(-z) = inf for z << 0 gives the right 0.0

@@ -16,10 +16,11 @@ import pytest
 
 from grader import batch, sandbox
 from grader.feedback import Feedback
+from grader.options import Options
 from grader.grade import grade_file
 from grader.spec import CHECK_IDS
 
-from .conftest import SUBMISSIONS
+from .conftest import SUBMISSIONS, points, seed000_score, total
 
 
 @pytest.fixture
@@ -38,18 +39,20 @@ def classroom(tmp_path: Path) -> Path:
 
 def test_every_submission_gets_its_json_a_row_and_the_summary(classroom: Path, tmp_path: Path):
     out = tmp_path / "results"
-    results = batch.grade_folder(classroom, out, "bp-torch", None, jobs=2, gradescope_too=True)
+    results = batch.grade_folder(classroom, out, Options(assignment="bp-torch"), jobs=2, gradescope_too=True)
     assert sorted(results) == ["alice__hw3", "bob__hw3", "carol", "carol.ipynb", "dave"]
     for key, fb in results.items():
         assert Feedback.model_validate_json((out / f"{key}.json").read_text()) == fb
-    assert results["alice__hw3"].submission == "alice/hw3.py" and results["alice__hw3"].score == 10
+    assert results["alice__hw3"].submission == "alice/hw3.py" and results["alice__hw3"].score == total("bp-torch")
     assert results["alice__hw3"].plot == str(out / "plots" / "alice__hw3.png") and Path(results["alice__hw3"].plot).is_file()
     assert results["alice__hw3"].view == "instructor" and results["dave"].plot is None
-    assert results["bob__hw3"].score == 7 and results["dave"].status == "error"
+    assert results["bob__hw3"].score == total("bp-torch") - points("bp-torch", "update")  # one bug, one check
+    assert results["dave"].status == "error"
     rows = list(csv.DictReader((out / "grades.csv").open()))
     assert list(rows[0]) == ["submission", "score", "max_score", "status", *CHECK_IDS]
     bob = next(r for r in rows if r["submission"] == "bob__hw3")
-    assert (bob["update"], bob["training"], bob["gradients"], bob["policy"]) == ("0", "0", "2", "")
+    assert (bob["update"], bob["training"], bob["gradients"], bob["policy"]) == (
+        "0", f"{points('bp-torch', 'training'):g}", f"{points('bp-torch', 'gradients'):g}", "")
     s = json.loads((out / "summary.json").read_text())
     assert (s["count"], s["graded"], s["errors"]) == (5, 4, 1)
     assert s["pass_rate"]["update"] == 0.5  # alice and carol.ipynb pass; bob and carol fail
@@ -57,7 +60,8 @@ def test_every_submission_gets_its_json_a_row_and_the_summary(classroom: Path, t
     assert not list(out.glob(".*.tmp"))
     assert (out / "histogram.png").read_bytes().startswith(b"\x89PNG")
     gs = json.loads((out / "gradescope" / "bob__hw3" / "results.json").read_text())
-    assert (gs["score"], gs["max_score"]) == (7, 10) and isinstance(gs["execution_time"], float)
+    assert (gs["score"], gs["max_score"]) == (results["bob__hw3"].score, total("bp-torch"))
+    assert isinstance(gs["execution_time"], float)
     update = next(t for t in gs["tests"] if t["name"] == "update")
     assert update["status"] == "failed" and update["visibility"] == "visible" and "hint:" in update["output"]
     assert {t["status"] for t in gs["tests"] if t["name"] != "update" and t["name"] != "training"} == {"passed"}
@@ -75,17 +79,17 @@ def test_files_read_while_the_server_starts_are_graded_as_alone(classroom: Path,
         return real(path)
 
     monkeypatch.setattr(batch, "load", spy)
-    results = batch.grade_folder(classroom, tmp_path / "results", "bp-torch", None, jobs=2)
+    results = batch.grade_folder(classroom, tmp_path / "results", Options(assignment="bp-torch"), jobs=2)
     assert len(read) > 1  # the first file tells the framework; the others were read ahead
     for sub in batch.discover(classroom):
-        alone = grade_file(sub.path, "bp-torch", view="instructor")
+        alone = grade_file(sub.path, Options(assignment="bp-torch", view="instructor"))
         assert results[sub.key].model_dump(exclude={"seconds", "submission", "plot", "graded_with"}) == \
             alone.model_dump(exclude={"seconds", "submission", "plot", "graded_with"})
 
 
 def test_rerun_resumes_and_force_regrades(classroom: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     out = tmp_path / "results"
-    first = batch.grade_folder(classroom, out, "bp-torch", None, jobs=2)
+    first = batch.grade_folder(classroom, out, Options(assignment="bp-torch"), jobs=2)
     graded: list[Path] = []
 
     def spy(path: Path, *args: object, **kwargs: object) -> Feedback:
@@ -95,34 +99,35 @@ def test_rerun_resumes_and_force_regrades(classroom: Path, tmp_path: Path, monke
     monkeypatch.setattr(batch, "grade_file", spy)
     (classroom / "carol.py").touch()  # carol handed in again: newer than her JSON
     os.utime(out / "carol.json", (0, 0))
-    batch.grade_folder(classroom, out, "bp-torch", None, jobs=1)
+    batch.grade_folder(classroom, out, Options(assignment="bp-torch"), jobs=1)
     assert graded == [classroom / "carol.py"]
     graded.clear()
-    batch.grade_folder(classroom, out, "bp-torch", None, jobs=1, force=True)
+    batch.grade_folder(classroom, out, Options(assignment="bp-torch"), jobs=1, force=True)
     assert len(graded) == 5
     graded.clear()
-    batch.grade_folder(classroom, out, "bp-torch", None, jobs=1)
+    batch.grade_folder(classroom, out, Options(assignment="bp-torch"), jobs=1)
     assert graded == []  # nothing changed since
-    batch.grade_folder(classroom, out, "bp-torch", "relu", jobs=1)
+    batch.grade_folder(classroom, out, Options(assignment="bp-torch", task="relu"), jobs=1)
     assert len(graded) == 5  # another task: every verdict anew, never the sigmoid one kept
     graded.clear()
-    batch.grade_folder(classroom, out, "bp-torch", "relu", jobs=1, seed=7)
+    batch.grade_folder(classroom, out, Options(assignment="bp-torch", task="relu", seed=7), jobs=1)
     assert len(graded) == 5  # other hidden cases
 
 
 def test_a_verdict_depends_on_the_options_the_assignment_files_and_the_grader(monkeypatch: pytest.MonkeyPatch,
                                                                                 tmp_path: Path):
-    base = batch.settings("bp-torch", None, None, "en")
-    assert base == batch.settings("bp-torch", None, None, "en")
-    assert len({base, batch.settings("bp-torch", "relu", None, "en"), batch.settings("bp-torch", None, 1, "en"),
-                batch.settings("bp-torch", None, None, "zh"), batch.settings(None, None, None, "en")}) == 5
+    base = batch.settings(Options(assignment="bp-torch"))
+    assert base == batch.settings(Options(assignment="bp-torch"))
+    others = [Options(assignment="bp-torch", task="relu"), Options(assignment="bp-torch", seed=1),
+              Options(assignment="bp-torch", lang="zh"), Options(), Options(assignment="bp-torch", bind={"loss": "l"})]
+    assert len({base, *(batch.settings(o) for o in others)}) == 1 + len(others)
     names = {p.name for p in batch._grading_files()}
-    assert {"bp-torch.toml", "checks.py", "probes.py", "zh.toml", "net222.py", "mistakes.py"} <= names
+    assert {"bp-torch.toml", "stages.py", "probes.py", "zh.toml", "net222.py", "mistakes.py"} <= names
     edited = tmp_path / "bp-torch.toml"
     edited.write_bytes(next(p for p in batch._grading_files() if p.name == "bp-torch.toml").read_bytes() + b"\n")
     files = tuple(edited if p.name == "bp-torch.toml" else p for p in batch._grading_files())
     monkeypatch.setattr(batch, "_grading_files", lambda: files)
-    assert batch.settings("bp-torch", None, None, "en") != base  # e.g. an instructor loosened a tolerance
+    assert batch.settings(Options(assignment="bp-torch")) != base  # e.g. an instructor loosened a tolerance
 
 
 def test_a_grader_crash_costs_one_verdict_not_the_batch(classroom: Path, tmp_path: Path,
@@ -135,9 +140,9 @@ def test_a_grader_crash_costs_one_verdict_not_the_batch(classroom: Path, tmp_pat
         return real(path, *args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(batch, "grade_file", flaky)
-    results = batch.grade_folder(classroom, tmp_path / "results", "bp-torch", None, jobs=2)
+    results = batch.grade_folder(classroom, tmp_path / "results", Options(assignment="bp-torch"), jobs=2)
     assert results["carol"].status == "error" and "internal grader error (RuntimeError: boom)" in results["carol"].error
-    assert results["alice__hw3"].score == 10 and len(results) == 5
+    assert results["alice__hw3"].score == total("bp-torch") and len(results) == 5
 
 
 def test_write_atomic_leaves_the_old_file_when_writing_fails(tmp_path: Path):
@@ -179,8 +184,8 @@ def test_ctrl_c_stops_at_once_keeps_whole_verdicts_and_a_rerun_grades_the_rest(t
 
     first = {p.name: p.stat().st_mtime_ns for p in saved}
     (room / "a_keeps_the_window_open.py").unlink()  # its 40 s are not this test's subject
-    results = batch.grade_folder(room, out, "bp-torch", None, jobs=2)
-    assert len(results) == 6 and all(fb.score == 10 for fb in results.values())
+    results = batch.grade_folder(room, out, Options(assignment="bp-torch"), jobs=2)
+    assert len(results) == 6 and all(fb.score == total("bp-torch") for fb in results.values())
     assert {p.name: p.stat().st_mtime_ns for p in saved} == first  # kept, not regraded
 
 
@@ -210,11 +215,11 @@ def test_a_class_in_every_seed_style_without_assignment_is_graded_as_alone(tmp_p
                          ("hw2_seed000.py", "bp-numpy/seed000_hidden_delta.py")):
         (room / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(SUBMISSIONS / fixture, room / rel)
-    results = batch.grade_folder(room, tmp_path / "results", None, None, jobs=2)
+    results = batch.grade_folder(room, tmp_path / "results", Options(), jobs=2)
     assert [results[k].assignment for k in ("wang__hw2", "li__hw3", "zhang__hw3", "lecture", "hw2_seed000")] == \
         ["bp-numpy", "bp-torch", "bp-torch", "linear", "bp-numpy"]
     for sub in batch.discover(room):
-        alone = grade_file(sub.path, view="instructor")
+        alone = grade_file(sub.path, Options(view="instructor"))
         assert results[sub.key].model_dump(exclude={"seconds", "submission", "plot", "graded_with"}) == \
             alone.model_dump(exclude={"seconds", "submission", "plot", "graded_with"})
-    assert results["hw2_seed000"].score == 8.5 and results["li__hw3"].score == results["li__hw3"].max_score
+    assert results["hw2_seed000"].score == seed000_score() and results["li__hw3"].score == results["li__hw3"].max_score

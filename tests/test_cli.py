@@ -10,11 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from grader import entry
 from grader.feedback import Feedback
 from grader.spec import load_all
 
-from .conftest import SUBMISSIONS
+from .conftest import SUBMISSIONS, seed000_score, total
 
 SEED000 = SUBMISSIONS / "bp-numpy" / "seed000_hidden_delta.py"
 
@@ -43,7 +42,7 @@ def test_report_and_exit_1_on_the_seed_program():
 def test_json_dash_prints_only_valid_feedback(tmp_path: Path):
     r = grade(SEED000, "--json", "-")
     fb = Feedback.model_validate_json(r.stdout)
-    assert fb.status == "graded" and fb.assignment == "bp-numpy" and fb.max_score == 10
+    assert fb.status == "graded" and fb.assignment == "bp-numpy" and fb.max_score == total("bp-numpy")
     assert {c.id for c in fb.checks} == {"runs", "forward", "loss", "gradients", "update", "training", "policy"}
     data = json.loads(r.stdout)
     assert data["schema_version"] == 1 and data["checks"][3]["hidden"] == {"passed": 0, "total": 3}
@@ -53,7 +52,7 @@ def test_json_file_and_report_together(tmp_path: Path):
     out = tmp_path / "fb.json"
     r = grade(SEED000, "--json", out)
     assert "score: 8.5/10" in r.stdout
-    assert Feedback.model_validate_json(out.read_text()).score == 8.5
+    assert Feedback.model_validate_json(out.read_text()).score == seed000_score()
 
 
 def test_could_not_be_graded_exits_2_with_a_json_verdict(tmp_path: Path):
@@ -80,23 +79,31 @@ def test_folder_mode(tmp_path: Path):
     assert r.returncode == 2 and "--out DIR" in r.stderr
     r = grade(SUBMISSIONS / "linear", "--assignment", "linear", "--out", tmp_path / "out", "--quiet")
     assert r.returncode == 0, r.stderr
-    assert "2 submissions: 2 graded" in r.stdout and "training: after 300 updates" in r.stdout
+    assert "2 submissions: 2 graded" in r.stdout and "training: your own loop (300 updates" in r.stdout
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
         "forgot_zero_grad.json", "grades.csv", "histogram.png", "seed003_linear.json", "summary.json"]
 
 
-@pytest.mark.parametrize("args, assignment", [
-    (["subs/", "--assignment", "bp-torch", "--out", "r/"], "bp-torch"),
-    (["hw.py", "-a", "bp-numpy"], "bp-numpy"),
-    (["subs/", "--assignment=linear", "--out", "r/"], "linear"),
-    (["subs/", "--assignment", "bp-torch", "--start", "fresh"], None),  # no fork server to start
-    (["subs/", "--assignment", "no-such-homework"], None),
-    (["subs/", "--assignment", "../assignments/bp-torch"], None),
-    (["hw.py"], None),  # detected later, from the file
+@pytest.mark.parametrize("args, started", [
+    (["--assignment", "bp-torch"], ("torch", "fork")),
+    (["-a", "bp-numpy"], ("numpy", "fork")),
+    (["--assignment=linear"], ("torch", "fork")),
+    (["--assignment", "bp-torch", "--start", "fresh"], ("torch", "fresh")),  # prestart starts nothing then
+    ([], None),  # detected later, from each file
 ])
-def test_the_entry_point_starts_the_right_fork_server_early(args: list[str], assignment: str | None):
-    """It reads the framework from the assignment file without pydantic; spec.py reads it with."""
-    assert entry._framework(args) == (load_all()[assignment].framework if assignment else None)
+def test_the_command_starts_the_assignments_fork_server_first(args: list[str], started: tuple[str, str] | None,
+                                                              tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """With --assignment, its fork server starts importing torch as soon as the options are parsed."""
+    from typer.testing import CliRunner
+
+    from grader import cli
+
+    calls: list[tuple[str, str]] = []
+    monkeypatch.setattr(cli.sandbox, "prestart", lambda framework, start="fork": calls.append((framework, start)))
+    (tmp_path / "class").mkdir()
+    result = CliRunner().invoke(cli.app, [str(tmp_path / "class"), "--out", str(tmp_path / "out"), *args])
+    assert result.exit_code == 0, result.output
+    assert calls[:1] == ([started] if started else [])
 
 
 def test_progress_bar_counts_this_runs_grading_from_the_kept_verdicts(capsys: pytest.CaptureFixture[str],

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.image import imread
 
+from grader.options import Options
 from grader.grade import grade_file
 from grader.spec import load_all
 
@@ -37,10 +38,11 @@ def test_plots_draws_the_students_curve_beside_the_references(tmp_path: Path):
 
 def test_a_student_sees_no_case_numbers_an_instructor_sees_all():
     student = grade_file(SEED000)
-    instructor = grade_file(SEED000, view="instructor")
+    instructor = grade_file(SEED000, Options(view="instructor"))
     assert student.view == "student" and all(c.cases is None for c in student.checks)
     gradients = next(c for c in instructor.checks if c.id == "gradients")
     assert gradients.cases is not None and [c.case for c in gradients.cases] == [0, 1, 2, 3]
     assert all(not c.passed and c.mismatches for c in gradients.cases)
-    assert student.model_dump(exclude={"view", "checks", "seconds"}) == \
-        instructor.model_dump(exclude={"view", "checks", "seconds"})
+    assert student.model_dump(exclude={"view", "checks", "seconds", "seed"}) == \
+        instructor.model_dump(exclude={"view", "checks", "seconds", "seed"})
+    assert student.seed is None and instructor.seed is not None  # the hidden cases' seed: the instructor's to know

@@ -16,6 +16,7 @@ import pytest
 from grader.detect import detect_assignment, detect_task
 from grader.expected import expected
 from grader.feedback import Feedback
+from grader.options import Options
 from grader.grade import grade_file
 from grader.i18n import LANGS
 from grader.load import load
@@ -32,12 +33,19 @@ GRADED = sorted(k for k, v in VERDICTS.items() if v["status"] == "graded")
 @cache
 def graded(name: str) -> Feedback:
     v = VERDICTS[name]
-    return grade_file(SUBMISSIONS / name, v.get("assignment"), v.get("task"))
+    return grade_file(SUBMISSIONS / name, Options(assignment=v.get("assignment"), task=v.get("task")))
 
 
 def test_every_fixture_has_a_verdict():
     files = {str(p.relative_to(SUBMISSIONS)) for p in SUBMISSIONS.rglob("*") if p.suffix in (".py", ".ipynb")}
     assert files == set(VERDICTS)
+
+
+@cache
+def graded_for_instructor(name: str) -> Feedback:
+    v = VERDICTS[name]
+    return grade_file(SUBMISSIONS / name, Options(assignment=v.get("assignment"), task=v.get("task"),
+                                                  view="instructor"))
 
 
 @pytest.mark.parametrize("name", sorted(VERDICTS))
@@ -81,8 +89,10 @@ def test_hidden_values_never_reach_a_message():
         fb = graded(name)
         a = load_all()[fb.assignment]
         task = a.tasks[fb.task]
+        seed = graded_for_instructor(name).seed  # the cases this file met, drawn from the grader's secret
+        assert fb.seed is None and seed is not None
         secret = set()
-        for case in cases(a, task)[1:]:
+        for case in cases(a, task, seed)[1:]:
             for value in [*case.values.values(), *expected(a, task, case.values).values()]:
                 secret.update({f"{value:.4g}", f"{value:#.5g}"})
         text = " ".join([c.message for c in fb.checks] + [h for c in fb.checks for h in c.hints] + fb.notes)
@@ -94,7 +104,7 @@ def test_hidden_values_never_reach_a_message():
 def test_a_diagnosis_names_the_mistake_in_both_languages(name: str):
     v = VERDICTS[name]
     for lang in LANGS:
-        fb = grade_file(SUBMISSIONS / name, v.get("assignment"), v.get("task"), lang=lang)
+        fb = grade_file(SUBMISSIONS / name, Options(assignment=v.get("assignment"), task=v.get("task"), lang=lang))
         for check_id, ids in v["diagnosis"].items():
             check = next(c for c in fb.checks if c.id == check_id)
             assert check.diagnosis == ids

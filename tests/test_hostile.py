@@ -40,6 +40,7 @@ import pytest
 
 from grader import batch
 from grader.feedback import Feedback
+from grader.options import Options
 from grader.grade import grade_file
 from grader.spec import load_assignment
 
@@ -237,7 +238,7 @@ def _grade(path: Path, assignment: str, task: str) -> Graded:
     for attempt in (1, 2):
         started = time.monotonic()
         try:
-            fb, raised = grade_file(path, assignment, task), ""
+            fb, raised = grade_file(path, Options(assignment=assignment, task=task)), ""
         except KeyboardInterrupt:
             raise
         except BaseException:  # noqa: BLE001 - SystemExit included: the point is to report it
@@ -591,7 +592,7 @@ def test_batch_with_hostile_neighbours_gives_every_submission_its_own_verdict(ar
         honest_keys[key] = rel
     for name in BATCH_HOSTILE:
         shutil.copy(HOSTILE / name, room / name)
-    results = batch.grade_folder(room, out, "bp-numpy", "default", jobs=2)
+    results = batch.grade_folder(room, out, Options(assignment="bp-numpy", task="default"), jobs=2)
     keys = sorted(["aaa_neighbour", *honest_keys, *(Path(n).stem for n in BATCH_HOSTILE)])
     assert sorted(results) == keys
 

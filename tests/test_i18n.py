@@ -17,19 +17,20 @@ from grader import i18n, sandbox
 from grader.batch import grade_folder
 from grader.cli import app
 from grader.feedback import Feedback, render_text
+from grader.options import Options
 from grader.grade import grade_file
 from grader.i18n import LANGS, catalogue, default_language, speaking, t
 from grader.spec import ASSIGNMENTS_DIR, load_all
 from reference.mistakes import MISTAKES
 
-from .conftest import SUBMISSIONS
+from .conftest import SUBMISSIONS, seed000_score, total
 
 GRADER = Path(i18n.__file__).parent
 SEED000 = SUBMISSIONS / "bp-numpy" / "seed000_hidden_delta.py"
 SYNTAX_ERROR = SUBMISSIONS / "bad" / "syntax_error.py"
 CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")  # ideographs and CJK/full-width punctuation
 # t() calls whose key is not a literal: the key comes from a table this test checks on its own
-COMPUTED_KEYS = {("sandbox.py", "protections")}
+COMPUTED_KEYS = {("sandbox.py", "protections"), ("binding/report.py", "described")}  # keys from a table of literals
 
 
 def fields(template: str) -> set[tuple[str, str, str | None]]:
@@ -67,16 +68,16 @@ def test_chinese_catalogue_is_chinese():
 
 
 def _t_calls() -> list[tuple[str, str, ast.Call]]:
-    """Every t(...) call in grader/*.py: (file, enclosing function, call)."""
+    """Every t(...) call in grader/**/*.py: (file, enclosing function, call)."""
     found = []
-    for path in sorted(GRADER.glob("*.py")):
+    for path in sorted(GRADER.rglob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"))
 
         def visit(node: ast.AST, function: str) -> None:
             for child in ast.iter_child_nodes(node):
                 inner = child.name if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)) else function
                 if isinstance(child, ast.Call) and isinstance(child.func, ast.Name) and child.func.id == "t":
-                    found.append((path.name, inner, child))
+                    found.append((str(path.relative_to(GRADER)), inner, child))
                 visit(child, inner)
 
         visit(tree, "<module>")
@@ -108,6 +109,8 @@ def test_every_key_the_grader_uses_exists_with_the_values_it_needs():
 
 def test_every_message_is_used():
     used = {c.args[0].value for _, _, c in _t_calls() if c.args and isinstance(c.args[0], ast.Constant)}
+    used |= {n.value for path in GRADER.rglob("*.py") for n in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+             if isinstance(n, ast.Constant) and isinstance(n.value, str) and n.value.startswith("binding.how.")}
     used |= set(sandbox.ALWAYS) | {k for pair in sandbox.LAYERS.values() for k in pair}
     assert sorted(set(catalogue("en")) - used) == []
 
@@ -191,7 +194,7 @@ def test_default_language_follows_the_locale(monkeypatch: pytest.MonkeyPatch, en
 
 @cache
 def seed000(lang: str) -> Feedback:
-    return grade_file(SEED000, lang=lang)
+    return grade_file(SEED000, Options(lang=lang))
 
 
 def _texts(fb: Feedback) -> list[str]:
@@ -201,7 +204,7 @@ def _texts(fb: Feedback) -> list[str]:
 
 def test_chinese_feedback_names_the_mistake_in_chinese():
     fb = seed000("zh")
-    assert fb.lang == "zh" and fb.score == 8.5
+    assert fb.lang == "zh" and fb.score == seed000_score()
     gradients = next(c for c in fb.checks if c.id == "gradients")
     assert gradients.diagnosis == ["hidden-delta-from-gradients"]
     assert CJK.search(gradients.message)
@@ -241,13 +244,13 @@ def test_a_batch_speaks_in_its_worker_threads(tmp_path: Path):
     room = tmp_path / "room"
     room.mkdir()
     (room / "broken.py").write_bytes(SYNTAX_ERROR.read_bytes())
-    results = grade_folder(room, tmp_path / "out", None, None, jobs=2, lang="zh")
+    results = grade_folder(room, tmp_path / "out", Options(lang="zh"), jobs=2)
     fb = results["broken"]
     assert fb.lang == "zh" and fb.status == "error" and fb.error is not None and "语法错误" in fb.error
     summary = (tmp_path / "out" / "summary.json").read_text(encoding="utf-8")
     assert "未评分" in summary
     # a rerun in another language regrades instead of reusing the Chinese verdict
-    again = grade_folder(room, tmp_path / "out", None, None, jobs=1, lang="en")
+    again = grade_folder(room, tmp_path / "out", Options(lang="en"), jobs=1)
     assert again["broken"].lang == "en" and again["broken"].error.startswith("syntax error at line")  # type: ignore[union-attr]
 
 

@@ -3,8 +3,11 @@ becomes a verdict; a forked child grades exactly like a fresh one."""
 
 from __future__ import annotations
 
+import ast
+import dataclasses
 import json
 import socket
+import tomllib
 import sys
 import threading
 from pathlib import Path
@@ -13,7 +16,10 @@ import pytest
 
 from grader import plan, sandbox
 from grader.expected import expected
-from grader.grade import grade_file
+from grader.facts import read
+from grader.frames import Observations
+from grader.options import Options
+from grader.grade import converse, grade_file
 from grader.spec import load_all
 
 from .conftest import SUBMISSIONS
@@ -41,7 +47,7 @@ def test_no_connection_reaches_a_loopback_listener(write):
     t.start()
     probe = (f"import socket\ntry:\n    socket.create_connection(('127.0.0.1', {port}), timeout=2).sendall(b'x')\n"
              f"    print('connected')\nexcept OSError as e:\n    print('blocked', e)\n")
-    fb = grade_file(write("hw.py", probe + SEED001), "bp-numpy")
+    fb = grade_file(write("hw.py", probe + SEED001), Options(assignment="bp-numpy"))
     graded.set()
     t.join()
     listener.close()
@@ -56,34 +62,50 @@ def test_printed_or_written_fake_results_change_nothing(write, tmp_path: Path):
     cheat = (f"import sys\nprint({fake!r})\nsys.stderr.write({fake!r})\n"
              f"open('results.json', 'w').write({fake!r})\nopen('grades.csv', 'w').write('me,10,10,graded')\n")
     original = (SUBMISSIONS / "bp-numpy" / "seed000_hidden_delta.py").read_text()
-    fb = grade_file(write("hw.py", cheat + original), "bp-numpy")
-    honest = grade_file(SUBMISSIONS / "bp-numpy" / "seed000_hidden_delta.py", "bp-numpy")
+    fb = grade_file(write("hw.py", cheat + original), Options(assignment="bp-numpy"))
+    honest = grade_file(SUBMISSIONS / "bp-numpy" / "seed000_hidden_delta.py", Options(assignment="bp-numpy"))
     assert fb.score == honest.score < honest.max_score
     assert [c.status for c in fb.checks] == [c.status for c in honest.checks]
     assert not (tmp_path / "results.json").exists() and not (tmp_path / "grades.csv").exists()
 
 
-@pytest.mark.parametrize("assignment", sorted(load_all()))
-def test_no_hidden_answer_is_sent_to_the_child(assignment: str):
-    a = load_all()[assignment]
-    for task_id, task in a.tasks.items():
-        all_cases = plan.cases(a, task)
-        sent = json.dumps(plan.job(a, "", "hw.py", plan.probes(a, task, all_cases, True)))
-        for case in all_cases[1:]:
-            answers = {k: v for k, v in expected(a, task, case.values).items() if v not in case.values.values()}
-            leaked = [k for k, v in answers.items() if json.dumps(v) in sent]
-            assert not leaked, (task_id, case.index, leaked)
+def _sent(a, task, source: str) -> tuple[str, list[plan.Case]]:
+    """Everything the parent writes to the child's job pipe for one source (both lines), and the cases."""
+    cases = plan.cases(a, task, seed=7)
+    tree = ast.parse(source)
+    lines: list[str] = [json.dumps(plan.job(a, source, "hw.py"))]
+    planned = plan.probes
+
+    def spy(a_, cases_, decision):
+        probes = planned(a_, cases_, decision)
+        lines.append(json.dumps([dataclasses.asdict(p) for p in probes]))
+        lines.append(json.dumps(dataclasses.asdict(decision.binding)))
+        return probes
+
+    run, conversation, decision = converse(a, read(tree), cases, source, "hw.py", Options(), spy)
+    assert decision is not None and run.ended == "ok" and conversation.forged is None
+    return "\n".join(lines), cases
+
+
+@pytest.mark.parametrize("name", ["bp-numpy/correct_seed001_fixed.py", "bp-torch/correct_seed001_template.py",
+                                  "bp-torch/cross_entropy_correct.py", "linear/seed003_linear.py",
+                                  "quadratic/seed003_quadratic.py"])
+def test_no_hidden_answer_is_sent_to_the_child(name: str):
+    v = tomllib.loads((SUBMISSIONS / "verdicts.toml").read_text(encoding="utf-8"))[name]
+    a = load_all()[v["assignment"]]
+    task = a.tasks[v["task"]]
+    sent, cases = _sent(a, task, (SUBMISSIONS / name).read_text(encoding="utf-8"))
+    for case in cases[1:]:
+        answers = {k: v for k, v in expected(a, task, case.values).items() if v not in case.values.values()}
+        leaked = [k for k, v in answers.items() if json.dumps(v) in sent]
+        assert not leaked, (name, case.index, leaked)
 
 
 @pytest.mark.parametrize("name", ["bp-torch/correct_seed001_template.py", "bp-torch/seed002_only_w1_zeroed.py",
                                   "bp-numpy/seed000_hidden_delta.py", "bp-numpy/uses_torch_autograd.py"])
 def test_a_forked_child_grades_like_a_fresh_one(name: str):
     forked = grade_file(SUBMISSIONS / name)
-    sandbox.use("fresh")
-    try:
-        fresh = grade_file(SUBMISSIONS / name)
-    finally:
-        sandbox.use("fork")
+    fresh = grade_file(SUBMISSIONS / name, Options(start="fresh"))
     assert forked.model_dump(exclude={"seconds"}) == fresh.model_dump(exclude={"seconds"})
 
 
@@ -93,26 +115,25 @@ def test_every_layer_holds_on_linux():
     assert not [p for p in fb.protections if "NOT" in p], fb.protections
 
 
-def _one_run(source: str, **limits: float) -> sandbox.ChildRun:
+def _one_run(source: str, planned=plan.probes, **limits: float) -> tuple[sandbox.ChildRun, Observations]:
     """The probes and `__main__` of a bp-torch source in one child, as grade_file runs them."""
     a = load_all()["bp-torch"]
     lim = a.limits.model_copy(update=limits)
     a = a.model_copy(update={"limits": lim})
     task = a.tasks[a.default_task]
-    probes = plan.probes(a, task, plan.cases(a, task), has_update=True)
-    return sandbox.run(plan.job(a, source, "hw.py", probes), lim.total_seconds + 5, int(lim.total_seconds),
-                       lim.memory_mib)
+    run, conversation, _ = converse(a, read(ast.parse(source)), plan.cases(a, task, seed=7), source, "hw.py",
+                                    Options(), planned)
+    assert conversation.forged is None
+    return run, conversation.seen
 
 
 def test_main_counts_only_its_own_backward_calls():
     """The probes call backward() dozens of times before `__main__` runs in the same process."""
     source = (SUBMISSIONS / "bp-torch" / "correct_seed001_template.py").read_text()
     loops = int(source.split("for i in range(")[1].split(")")[0])
-    run = _one_run(source)
-    main = next(f for f in run.frames if f.get("kind") == "main")
-    probes = [f for f in run.frames if f.get("kind") == "probe"]
-    assert probes and not any(f.get("error") for f in probes)
-    assert main["error"] is None and main["backward_calls"] == loops
+    _, seen = _one_run(source)
+    assert seen.probes and not any(o.frame.error for o in seen.probes.values())
+    assert seen.main is not None and seen.main.error is None and seen.main.backward_calls == loops
 
 
 def test_slow_probes_leave_main_its_own_seconds():
@@ -121,41 +142,36 @@ def test_slow_probes_leave_main_its_own_seconds():
     slow = source.replace("def forward_propagate(x1, x2):\n",
                           "def forward_propagate(x1, x2):\n    import time\n    if __name__ != '__main__':\n"
                           "        time.sleep(0.5)\n")
-    run = _one_run(slow, total_seconds=4.0, main_seconds=2.0, probe_seconds=1.0)
-    probes = [f for f in run.frames if f.get("kind") == "probe"]
-    timed_out = [f for f in probes if (f.get("error") or {}).get("type") == "Timeout"]
-    main = next(f for f in run.frames if f.get("kind") == "main")
-    assert run.ended == "ok" and timed_out and len(timed_out) < len(probes)
-    assert main["error"] is None
+    run, seen = _one_run(slow, total_seconds=4.0, main_seconds=2.0, probe_seconds=1.0)
+    timed_out = [o for o in seen.probes.values() if o.frame.error and o.frame.error.code == "timeout"]
+    assert run.ended == "ok" and timed_out and len(timed_out) < len(seen.probes)
+    assert seen.main is not None and seen.main.error is None
     assert run.seconds < 4.0 + 5
-
-
-def _probe_frames(run: sandbox.ChildRun) -> dict[str, dict[str, object]]:
-    return {f["id"]: f for f in run.frames if f.get("kind") == "probe"}
 
 
 @pytest.mark.parametrize("name", ["correct_seed001_template.py", "gradients_never_zeroed.py",
                                   "cross_entropy_one_class.py"])
-def test_loss_and_gradients_reused_from_training_equal_their_own_calls(name: str):
-    """With an update function, loss/i and gradients/i are read off training/i's first round."""
-    a = load_all()["bp-torch"]
-    task = a.tasks[a.default_task]
+def test_loss_reused_from_training_equals_its_own_call(name: str):
+    """With an update function, loss/i is read off training/i's first round."""
     source = (SUBMISSIONS / "bp-torch" / name).read_text()
-    probes = plan.probes(a, task, plan.cases(a, task), has_update=True)
-    assert any("reuse" in p for p in probes)
-    own_calls = [{k: v for k, v in p.items() if k != "reuse"} for p in probes]
-    reused, called = (_probe_frames(sandbox.run(plan.job(a, source, "hw.py", ps), 60, 60, a.limits.memory_mib))
-                      for ps in (probes, own_calls))
-    ids = [p["id"] for p in probes if "reuse" in p]
-    assert [reused[i] for i in ids] == [called[i] for i in ids]
+
+    def own_calls(a, cases, decision):
+        return [dataclasses.replace(p, reuse="") for p in plan.probes(a, cases, decision)]
+
+    _, reused = _one_run(source)
+    _, called = _one_run(source, own_calls)
+    ids = [i for i, o in reused.probes.items() if o.probe.reuse]
+    assert ids
+    assert [reused.probes[i].result for i in ids] == [called.probes[i].result for i in ids]
 
 
 def test_reused_loss_is_the_first_training_rounds_own():
     """A loss that changes at every call shows which call a frame holds."""
     source = (SUBMISSIONS / "bp-torch" / "correct_seed001_template.py").read_text().replace(
         "    return loss\n", "    global calls\n    calls = globals().get('calls', 0) + 1\n    return loss + calls\n", 1)
-    frames = _probe_frames(_one_run(source))
-    assert frames["loss/1"]["returned"] == [frames["training/1"]["rounds"][0]["loss"]]
+    _, seen = _one_run(source)
+    loss, training = seen.probes["loss/1"].result, seen.probes["training/1"].result
+    assert loss.returned == [training.rounds[0].loss]
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="seccomp is a Linux mechanism")

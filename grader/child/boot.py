@@ -27,8 +27,9 @@ if _added:
     sys.path.insert(0, _ROOT)
 
 from grader.child import confine, forkserver  # noqa: E402
-from grader.child.probes import Child  # noqa: E402
+from grader.child.probes import Session  # noqa: E402
 from grader.child.runtime import Emitter, real_exit  # noqa: E402
+from grader.protocol import SandboxFrame  # noqa: E402
 
 def isolate_network() -> bool:
     """A fresh network namespace: no interface but a downed loopback, so no connection anywhere.
@@ -83,21 +84,28 @@ def preload(framework: str, imported: Callable[[], None] = lambda: None) -> None
 
 
 def run_child(job_fd: int, result_fd: int) -> None:
-    """One submission's run: confine this process, then probe the submission and run its `__main__`."""
+    """One submission's run: confine this process, load the submission, report what it defines, carry out the
+    parent's plan (the probes), then run the program's own `__main__`."""
     started = time.monotonic()
     network = sys.platform == "linux" and isolate_network()
-    with os.fdopen(job_fd, "rb") as f:
-        job = json.loads(f.read())
+    jobs = os.fdopen(job_fd, "rb")
+    job = json.loads(jobs.readline())
     apply_limits(job["rlimits"])
     preload(job["framework"])
     os.chdir(job["scratch"])
     files = confine.restrict_files(job["scratch"], job["readable"])
     syscalls = confine.restrict_syscalls()
     emit = Emitter(result_fd)
-    emit({"kind": "sandbox", "network": network, "files": files, "syscalls": syscalls})
-    child = Child(job, emit, started)
-    child.run_probes()
-    child.run_main()
+    emit(SandboxFrame(kind="sandbox", layers={"network": network, "files": files, "syscalls": syscalls}))
+    session = Session(job, emit, started)
+    emit(session.load())
+    line = jobs.readline()  # the parent's plan, decided from what the load reported
+    jobs.close()
+    if not line:
+        return  # the parent is gone, or has nothing more to ask
+    plan = json.loads(line)
+    session.run_probes(plan)
+    session.run_main(plan["binding"]["trace"])
 
 
 def main() -> None:

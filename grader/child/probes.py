@@ -1,109 +1,208 @@
 """The runs inside the child: load the submission as a module, call its functions case by case
-(the probes), then run its own `__main__`; every observation leaves as a frame."""
+(the probes), then run its own `__main__`, traced; every observation leaves as a frame.
+
+The probes run first so that a `__main__` that hangs, crashes or kills the process cannot cost
+their observations; they must end by `probes_until`, which keeps `main_seconds` for the program
+itself inside the submission's `total_seconds`.
+"""
 
 from __future__ import annotations
 
-import builtins
+import __future__
+import ast
+import inspect
 import math
 import os
 import sys
 import time
-import traceback
 import types
 from typing import Any, Callable
 
-from .bind import Binder, names_read_by
-from .runtime import Emitter, ProbeTimeout, discard, exit_instead, limited
-from .values import Values, is_tensor, numbers, returned, several, text
+from grader.protocol import (AutogradResult, BackwardResult, CallResult, ChildError, DoneFrame, LayoutFrame,
+                             LoadFrame, MainFrame, ProbeFrame, Round, Signature, Step, TrainResult, UpdateResult,
+                             read_layout)
 
-_counting: Child | None = None  # whose backward() calls the patched torch counts
+from .calls import Caller, NoNumbers, Unbound
+from .runtime import Emitter, child_error, limited, new_module, patch_runtime
+from .values import Builder, is_tensor, kind, numbers, returned, scalar, several
+
+MAX_GLOBALS = 200  # globals described for binding
 
 
+class NotTensor(Exception):
+    def __init__(self, type_name: str) -> None:
+        super().__init__(type_name)
+        self.type_name = type_name
 
-class Child:
-    """One submission's process: its probes first, then its own `__main__`, each in a fresh namespace.
 
-    Probes come first so that a `__main__` that hangs, crashes or kills the process cannot cost
-    their observations; they must end by `probes_until`, which keeps `main_seconds` for the
-    program itself inside the submission's `total_seconds`.
-    """
+class Session:
+    """One submission's process: its module loaded once for the probes, then its `__main__` afresh."""
 
     def __init__(self, job: dict[str, Any], emit: Emitter, started: float) -> None:
         self.job = job
         self.emit = emit
-        self.code = compile(job["source"], job["filename"], "exec", dont_inherit=True)
+        self.filename: str = job["filename"]
         limits = job["limits"]
         self.probes_until = started + limits["total_seconds"] - limits["main_seconds"]
-        self.backward_calls = 0
-        self.first_backward_weights: dict[str, Any] | None = None
         self.module: dict[str, Any] = {}
-        self.first_rounds: dict[str, dict[str, Any]] = {}  # training probe id -> its first round, as autograd sees it
 
-    def where(self, e: BaseException) -> str:
-        frames = [f for f in traceback.extract_tb(e.__traceback__) if f.filename == self.job["filename"]]
-        if not frames:
-            return ""
-        f = frames[-1]
-        return f"line {f.lineno}" + (f" in {f.name}" if f.name != "<module>" else "")
+    def error(self, e: BaseException) -> ChildError:
+        if isinstance(e, Unbound):
+            return ChildError(code="unbound", function=e.function)
+        if isinstance(e, NoNumbers):
+            return ChildError(code="no_numbers", function=e.function)
+        if isinstance(e, NotTensor):
+            return ChildError(code="not_tensor", type=e.type_name)
+        return child_error(e, self.filename)
 
-    def error(self, e: BaseException) -> dict[str, Any]:
-        if isinstance(e, ProbeTimeout):
-            return {"type": "Timeout", "message": "took longer than the time limit", "where": self.where(e)}
-        if isinstance(e, SystemExit):
-            return {"type": "SystemExit", "message": f"sys.exit({e.code!r}) was called", "where": self.where(e),
-                    "code": e.code if isinstance(e.code, (int, type(None))) else str(e.code)}
-        return {"type": type(e).__name__, "message": text(e), "where": self.where(e)}
+    def time_left(self, seconds: float) -> float:
+        """A call's own limit, cut to what is left of the probes' share."""
+        return min(seconds, self.probes_until - time.monotonic())
 
-    def prepare(self, name: str) -> None:
-        """A fresh module namespace, in the scratch folder, with torch's backward() counted from zero."""
-        global _counting
+    def _namespace(self, name: str) -> dict[str, Any]:
         os.chdir(self.job["scratch"])  # the probes' module may have moved elsewhere
-        os.environ.setdefault("MPLBACKEND", "Agg")
-        os._exit = exit_instead  # type: ignore[assignment]
-        self.backward_calls = 0
-        self.first_backward_weights = None
-        if self.job["framework"] == "torch" and _counting is None:
-            import torch
+        patch_runtime()
+        self.module = new_module(name, self.filename).__dict__
+        return self.module
 
-            torch.set_num_threads(1)
-            original = torch.Tensor.backward
+    # -- load: the module, statement by statement, so a failing line costs only itself
 
-            def counted_backward(tensor: Any, *args: Any, **kwargs: Any) -> Any:
-                child = _counting
-                if child is not None:
-                    if child.backward_calls == 0:
-                        child.first_backward_weights = child.weights_now()
-                    child.backward_calls += 1
-                return original(tensor, *args, **kwargs)
+    def load(self) -> LoadFrame:
+        module = self._namespace("submission")
+        error = None
+        for code in _statements(self.job["source"], self.filename):
+            try:
+                limited(self.time_left(self.job["limits"]["main_seconds"]), lambda: exec(code, module))
+            except BaseException as e:  # noqa: BLE001 - the submission may raise anything
+                error = error or self.error(e)
+                if error.code in ("timeout", "exit"):
+                    break  # python itself would stop here
+        functions = {n: sig for n, v in list(module.items()) if (sig := self._signature(v)) is not None}
+        described = {}
+        for n, v in list(module.items()):
+            if len(described) < MAX_GLOBALS and not n.startswith("__") and (k := kind(v)) is not None:
+                described[n] = k
+        return LoadFrame(kind="load", error=error, functions=functions, globals=described)
 
-            torch.Tensor.backward = counted_backward  # type: ignore[method-assign]
-        _counting = self
-        module = types.ModuleType(name)
-        module.__file__ = os.path.join(os.getcwd(), self.job["filename"])
-        # its output is discarded unread, so print skips the formatting (torch's repr is slow)
-        module.__builtins__ = {**builtins.__dict__, "print": discard}  # type: ignore[attr-defined]
-        sys.modules[name] = module
-        self.module = module.__dict__
-        sys.argv = [self.job["filename"]]
-
-    def weights_now(self) -> dict[str, Any]:
-        """The submission's current weights by name, read from its globals (or its list `w`)."""
-        names = self.job["names"]["weights"]
-        found = {n: numbers(self.module[n]) for n in names if n in self.module}
-        if len(found) < len(names):
-            for list_name, group in self.job["lists"].items():
-                seq = self.module.get(list_name)
-                if group == "weights" and isinstance(seq, (list, tuple)) and len(seq) == len(names):
-                    found = {n: numbers(v) for n, v in zip(names, seq)}
-        return found
-
-    def execute(self, seconds: float) -> dict[str, Any] | None:
-        """Run the module body; the error (sys.exit included), or None."""
+    def _signature(self, fn: Any) -> Signature | None:
+        """A function the submission's own file defines, with its positional parameters."""
+        if not isinstance(fn, types.FunctionType) or fn.__code__.co_filename != self.filename:
+            return None
         try:
-            limited(seconds, lambda: exec(self.code, self.module))
-        except BaseException as e:  # noqa: BLE001 - the submission may raise anything
-            return self.error(e)
-        return None
+            params = list(inspect.signature(fn).parameters.values())
+        except (TypeError, ValueError):
+            return None
+        positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        return Signature(params=[p.name for p in positional],
+                         required=sum(p.default is p.empty for p in positional),
+                         varargs=any(p.kind == p.VAR_POSITIONAL for p in params))
+
+    # -- probes: the parent's plan, case by case
+
+    def run_probes(self, plan: dict[str, Any]) -> None:
+        binding = plan["binding"]
+        self.caller = Caller(binding, self.module)
+        self.builder = Builder(binding)
+        self.binding = binding
+        self.first_rounds: dict[str, dict[str, Any]] = {}  # train probe id -> what its first round saw
+        if binding["layout"] is not None:
+            self.emit(self._layout(binding["layout"]))
+        initial = self._own_weights(binding)
+        for probe in plan["probes"]:
+            case = dict(probe["case"])
+            if probe["own_weights"]:
+                case.update({k: v for k, v in initial.items() if v is not None})
+            frame = ProbeFrame(kind="probe", id=probe["id"], case=case)
+            try:
+                frame.result = self.reused(probe) or limited(
+                    self.time_left(self.job["limits"]["probe_seconds"]),
+                    lambda: PROBES[probe["kind"]](self, case, probe))
+            except BaseException as e:  # noqa: BLE001
+                frame.error = self.error(e)
+            self.emit(frame)
+        self.emit(DoneFrame(kind="done", forbidden_loaded=self.forbidden_loaded()))
+
+    def _layout(self, layout: dict[str, Any]) -> LayoutFrame:
+        """The packed vector set to each unit vector in turn, called at each input: what each position multiplies."""
+        pack = next(p for p in self.builder.packs if p["key"] == layout["pack"])
+        size = len(pack["members"])
+        values: list[list[float]] = []
+        try:
+            for i in range(size):
+                row = []
+                for x in layout["at"]:
+                    unit = {m: float(j == i) for j, m in enumerate(pack["members"])}
+                    built = self.builder.build({**unit, layout["input"]: x})
+                    got = limited(self.time_left(self.job["limits"]["probe_seconds"]),
+                                  lambda: scalar(several(self.caller.call(layout["role"], built))[0]))
+                    if got is None:
+                        return LayoutFrame(kind="layout", values=None, order=None)
+                    row.append(got)
+                values.append(row)
+        except BaseException as e:  # noqa: BLE001
+            return LayoutFrame(kind="layout", values=None, order=None, error=self.error(e))
+        order = read_layout(values, layout["at"], layout["exponents"])
+        if order is not None:
+            pack["members"] = order
+            if self.binding["trace"]["packed"] is not None:
+                self.binding["trace"]["members"] = order
+        return LayoutFrame(kind="layout", values=values, order=order)
+
+    def _own_weights(self, binding: dict[str, Any]) -> dict[str, float | None]:
+        """The weights the module starts with, where it holds them (zero and random initialisation tasks)."""
+        trace = binding["trace"]
+        if trace["packed"] is not None:
+            got = numbers(self.module.get(trace["packed"]))
+            if isinstance(got, list) and len(got) == len(trace["members"]):
+                return dict(zip(trace["members"], got))
+            return {}
+        return {k: scalar(self.module[g]) for k, g in trace["weights"].items() if g in self.module}
+
+    def reused(self, probe: dict[str, Any]) -> dict[str, Any] | None:
+        """What the first training round of the same case observed for this probe's call, if it got that far."""
+        first = self.first_rounds.get(probe["reuse"])
+        if first is None or probe["numeric"]:
+            return None
+        return first[probe["kind"]]
+
+    def numeric(self, case: dict[str, float]) -> dict[str, float] | None:
+        """d(its own loss)/dw by central differences of its own functions: is backward true to forward?"""
+        slopes = {}
+        for w in self.binding["weights"]:
+            single = self.binding["make"].get(w, {}).get("dtype") == "float32" or self._packed_float32()
+            h = (1e-3 if single else 1e-6) * max(1.0, abs(case[w]))
+            ends = []
+            for sign in (1, -1):
+                got = self.caller.loss_of(self.builder.build({**case, w: case[w] + sign * h}))
+                if got is None or not math.isfinite(got):
+                    return None
+                ends.append(got)
+            slopes[w] = (ends[0] - ends[1]) / (2 * h)
+        return slopes
+
+    def _packed_float32(self) -> bool:
+        return any(p["key"] == self.binding["packed_weights"] and p["dtype"] == "float32" for p in self.builder.packs)
+
+    # -- main: the student's own program, once, traced
+
+    def run_main(self, trace: dict[str, Any]) -> None:
+        module = self._namespace("__main__")
+        install_tracer()
+        tracer = Tracer(trace, module)
+        Tracer.current = tracer
+        error = None
+        try:
+            limited(self.job["limits"]["main_seconds"],
+                    lambda: exec(compile(self.job["source"], self.filename, "exec", dont_inherit=True), module))
+        except BaseException as e:  # noqa: BLE001
+            error = self.error(e)
+            if error.code == "exit" and error.exit_code in (None, 0):
+                error = None  # a program may end itself successfully
+        finally:
+            Tracer.current = None
+        report = {n: k for n in trace["report"] if n in module and (k := kind(module[n])) is not None}
+        self.emit(MainFrame(kind="main", error=error, backward_calls=tracer.calls, steps=tracer.steps,
+                            final=tracer.weights()[0], globals=report, forbidden_loaded=self.forbidden_loaded()))
 
     def forbidden_loaded(self) -> list[str]:
         """Forbidden libraries in this process: by module name, or by their native code still mapped
@@ -116,204 +215,200 @@ class Child:
         return sorted(m for m in self.job["forbidden_modules"]
                       if any(k == m or k.startswith(m + ".") for k in list(sys.modules)) or f"/{m}/" in mapped)
 
-    def time_left(self, seconds: float) -> float:
-        """A probe's own limit, cut to what is left of the probes' share (a floor keeps the timer armed)."""
-        return max(0.01, min(seconds, self.probes_until - time.monotonic()))
 
-    def step_global(self) -> float | None:
-        for name in self.job["step_names"]:
-            v = numbers(self.module.get(name)) if name in self.module else None
-            if isinstance(v, list) and len(v) == 1 and math.isfinite(v[0]):
-                return v[0]
-        return None
+def _statements(source: str, filename: str) -> list[types.CodeType]:
+    """The module's top-level statements compiled one by one (its line numbers kept, its __future__ too)."""
+    tree = ast.parse(source, filename)
+    flags = 0
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and node.module == "__future__":
+            for alias in node.names:
+                feature = getattr(__future__, alias.name, None)
+                flags |= getattr(feature, "compiler_flag", 0)
+    return [compile(ast.Module(body=[node], type_ignores=[]), filename, "exec", flags=flags, dont_inherit=True)
+            for node in tree.body]
 
-    # -- main: the student's own program, once
 
-    def run_main(self) -> None:
-        self.prepare("__main__")
-        error = self.execute(self.job["limits"]["main_seconds"])
-        if error and error["type"] == "SystemExit" and error["code"] in (None, 0):
-            error = None  # a program may end itself successfully
-        self.emit({"kind": "main", "error": error, "backward_calls": self.backward_calls,
-                   "initial": self.first_backward_weights, "final": self.weights_now(),
-                   "step": self.step_global(), "forbidden_loaded": self.forbidden_loaded()})
+class Tracer:
+    """Records the parameters around each backward() of the program's own run (see install_tracer)."""
 
-    # -- probe: load as a module, then call its functions case by case
+    current: Tracer | None = None
 
-    def run_probes(self) -> None:
-        self.prepare("submission")
-        error = self.execute(self.time_left(self.job["limits"]["main_seconds"]))
-        initial = self.first_backward_weights or self.weights_now()
-        binder = Binder(self.job, self.module, names_read_by(self.code, inner_only=True))
-        functions = {role: found[0] for role in self.job["roles"] if (found := binder.function(role))}
-        self.emit({"kind": "load", "error": error, "functions": functions, "initial": initial,
-                   "step": self.step_global()})
-        values = Values(self.job, self.module)
-        for probe in self.job["probes"]:
-            case = dict(probe["case"])
-            if probe.get("own_weights"):
-                case.update({n: v[0] for n, v in initial.items() if isinstance(v, list) and len(v) == 1})
-            frame: dict[str, Any] = {"kind": "probe", "id": probe["id"], "case": case}
-            try:
-                frame.update(self.reused(probe) or limited(
-                    self.time_left(self.job["limits"]["probe_seconds"]),
-                    lambda: PROBES[probe["kind"]](self, binder, values, case, probe)))
-            except BaseException as e:  # noqa: BLE001
-                frame["error"] = self.error(e)
-            self.emit(frame)
-        self.emit({"kind": "done", "forbidden_loaded": self.forbidden_loaded()})
+    def __init__(self, trace: dict[str, Any], module: dict[str, Any]) -> None:
+        self.trace = trace
+        self.module = module
+        self.calls = 0
+        self.steps: list[Step] = []
 
-    def reused(self, probe: dict[str, Any]) -> dict[str, Any] | None:
-        """What the first training round of the same case observed for this probe's call, if it got that far."""
-        first = self.first_rounds.get(probe.get("reuse", ""))
-        if first is None:
+    def _objects(self) -> list[Any] | None:
+        t = self.trace
+        if t["packed"] is not None:
+            held = self.module.get(t["packed"])
+            return None if held is None else [held]
+        if not t["weights"] or any(g not in self.module for g in t["weights"].values()):
             return None
-        return {"returned": first["returned"]} if probe["kind"] == "call" else dict(first)
+        return [self.module[g] for g in t["weights"].values()]
+
+    def weights(self) -> tuple[list[Any], list[Any]]:
+        """The parameters' numbers and their .grad's numbers, position by position."""
+        objs = self._objects()
+        if objs is None:
+            return [], []
+        if self.trace["packed"] is not None and not isinstance(objs[0], (list, tuple)):
+            held = objs[0]  # one tensor or array: its elements, and its .grad's
+            got = numbers(held)
+            grad = getattr(held, "grad", None)
+            g = numbers(grad) if grad is not None else None
+            size = len(self.trace["members"])
+            w = [[v] for v in got] if isinstance(got, list) and len(got) == size else [got] * size
+            gs = [[v] for v in g] if isinstance(g, list) and len(g) == size else [None] * size
+            return w, gs
+        if self.trace["packed"] is not None:
+            objs = list(objs[0])  # a list of the weights' own tensors
+        return [numbers(o) for o in objs], [None if getattr(o, "grad", None) is None else numbers(o.grad) for o in objs]
+
+    def _each(self) -> list[Any]:
+        objs = self._objects() or []
+        return list(objs[0]) if self.trace["packed"] is not None and objs and isinstance(objs[0], (list, tuple)) \
+            else objs
+
+    def leaf(self) -> bool:
+        return all(getattr(o, "is_leaf", True) for o in self._each())
+
+    def around(self, tensor: Any, backward: Callable[[], Any]) -> Any:
+        self.calls += 1
+        if len(self.steps) >= self.trace["rounds"]:
+            return backward()
+        w, before = self.weights()
+        leaf = self.leaf()
+        result = backward()
+        _, after = self.weights()
+        self.steps.append(Step(weights=w, grads_before=before, grads_after=after, leaf=leaf,
+                               loss=numbers(tensor) if is_tensor(tensor) else None))
+        return result
 
 
-def probe_call(child: Child, binder: Binder, values: Values, case: dict[str, float],
-               probe: dict[str, Any]) -> dict[str, Any]:
-    result, _ = binder.call(probe["role"], values.build(case))
-    return {"returned": returned(result)}
+def install_tracer() -> None:
+    """Route torch's backward() through the current Tracer (once per process: the fork server's children
+    inherit an unpatched torch, so each child patches its own)."""
+    torch = sys.modules.get("torch")
+    if torch is None or getattr(torch.autograd.backward, "_grader", False):
+        return
+    original = torch.autograd.backward
+
+    def backward(tensors: Any, *args: Any, **kwargs: Any) -> Any:
+        tracer = Tracer.current
+        if tracer is None:
+            return original(tensors, *args, **kwargs)
+        return tracer.around(tensors, lambda: original(tensors, *args, **kwargs))
+
+    backward._grader = True  # type: ignore[attr-defined]
+    torch.autograd.backward = backward
 
 
-def probe_autograd(child: Child, binder: Binder, values: Values, case: dict[str, float],
-                   probe: dict[str, Any]) -> dict[str, Any]:
-    built = values.build(case)
-    loss, _ = binder.call(probe["role"], built)
-    out: dict[str, Any] = {"returned": returned(loss)}
+# ---------------------------------------------------------------- the probes
+
+
+def probe_call(s: Session, case: dict[str, float], probe: dict[str, Any]) -> dict[str, Any]:
+    values = s.builder.build(case)
+    fed = s.caller.fed(probe["role"], values)
+    return CallResult(returned=returned(s.caller.call(probe["role"], values)), fed=fed).__dict__
+
+
+def probe_autograd(s: Session, case: dict[str, float], probe: dict[str, Any]) -> dict[str, Any]:
+    values = s.builder.build(case)
+    fed = s.caller.fed(probe["role"], values)
+    loss = s.caller.call(probe["role"], values)
     if not is_tensor(loss):
-        raise TypeError(f"the loss is a {type(loss).__name__}, not a tensor: backward() cannot run")
+        raise NotTensor(type(loss).__name__)
     loss.backward()
-    out["grads"] = {n: None if w.grad is None else numbers(w.grad)
-                    for n, w in zip(values.names["weights"], values.weight_objects(built))}
-    return out
+    grads = dict(zip(s.binding["weights"], s.builder.grads(values)))
+    numeric = s.numeric(case) if probe["numeric"] else None
+    return AutogradResult(returned=returned(loss), grads=grads, fed=fed, numeric=numeric).__dict__
 
 
-def _forward(binder: Binder, values: Values, case: dict[str, float]) -> tuple[dict[str, Any], list[Any]]:
-    """The submission's forward on a case: its outputs by the role's names, as it returned them."""
-    built = values.build(case)
-    outputs, _ = binder.call("forward", built)
-    return built, several(outputs)
+def probe_backward(s: Session, case: dict[str, float], probe: dict[str, Any]) -> dict[str, Any]:
+    """Backward fed the submission's own forward outputs (and its own loss's finite differences)."""
+    values = s.builder.build(case)
+    fed = s.caller.fed(probe["role"], values) or {}
+    grads = s.caller.call(probe["role"], values)
+    numeric = s.numeric(case) if probe["numeric"] else None
+    return BackwardResult(returned=returned(grads), fed=fed, numeric=numeric).__dict__
 
 
-def _scalars(names: list[str], objects: list[Any]) -> dict[str, float] | None:
-    got = {n: numbers(v) for n, v in zip(names, objects)}
-    if len(got) < len(names) or not all(isinstance(v, list) and len(v) == 1 and math.isfinite(v[0])
-                                        for v in got.values()):
-        return None
-    return {n: v[0] for n, v in got.items()}  # type: ignore[index]
-
-
-def probe_backward(child: Child, binder: Binder, values: Values, case: dict[str, float],
-                   probe: dict[str, Any]) -> dict[str, Any]:
-    """Backward fed the submission's own forward outputs, and its own loss's finite differences."""
-    names = binder.roles["forward"]["outputs"]
-    built, outs = _forward(binder, values, case)
-    fed = _scalars(names, outs)
-    if fed is None:
-        if not probe["fallback"]:
-            raise ValueError("the forward pass gave no numbers to feed the backward pass")
-        fed, outs = probe["fallback"], [probe["fallback"][n] for n in names]
-    built.update(zip(names, outs))
-    grads, _ = binder.call("backward", built)
-    return {"returned": returned(grads), "fed": fed, "numeric": _finite_differences(binder, values, case, names)}
-
-
-def _finite_differences(binder: Binder, values: Values, case: dict[str, float],
-                        names: list[str]) -> list[float] | None:
-    """d(its own loss)/dw by central differences of its own forward: is backward true to forward?"""
-    if "error" not in names:
-        return None
-    at = names.index("error")
-    slopes = []
-    for w in values.names["weights"]:
-        h = 1e-6 * max(1.0, abs(case[w]))
-        ends = []
-        for sign in (1, -1):
-            _, outs = _forward(binder, values, {**case, w: case[w] + sign * h})
-            e = numbers(outs[at]) if len(outs) > at else None
-            if not (isinstance(e, list) and len(e) == 1 and math.isfinite(e[0])):
-                return None
-            ends.append(e[0])
-        slopes.append((ends[0] - ends[1]) / (2 * h))
-    return slopes
-
-
-def _new_weights(child: Child, values: Values, result: Any, before: list[Any]) -> list[Any]:
-    """What an update produced: the returned weights, else the globals it rebound or mutated."""
-    n = len(before)
+def _updated(s: Session, result: Any) -> Any:
+    """What an update produced: the returned weights (one each, or the packed object), else its globals."""
+    n = len(s.binding["weights"])
     if isinstance(result, (tuple, list)) and len(result) == n:
         return list(result)
     if isinstance(result, (tuple, list)) and len(result) == 1 and isinstance(result[0], (tuple, list)) \
             and len(result[0]) == n:
         return list(result[0])
-    names = values.names["weights"]
-    if all(name in child.module for name in names):
-        return [child.module[name] for name in names]
-    for list_name, group in values.lists.items():
-        seq = child.module.get(list_name)
-        if group == "weights" and isinstance(seq, (list, tuple)) and len(seq) == n:
-            return list(seq)
-    return before
+    packed = s.binding["packed_weights"]
+    if packed is not None and result is not None and not isinstance(result, (tuple, list)):
+        return result
+    trace = s.binding["trace"]
+    if trace["packed"] is not None and trace["packed"] in s.module:
+        return s.module[trace["packed"]]
+    globals_ = s.binding["weight_globals"]
+    if globals_ and all(g in s.module for g in globals_.values()):
+        return [s.module[globals_[k]] for k in s.binding["weights"]]
+    return None
 
 
-def probe_update(child: Child, binder: Binder, values: Values, case: dict[str, float],
-                 probe: dict[str, Any]) -> dict[str, Any]:
-    built = values.build(case)
+def _update(s: Session, values: dict[str, Any]) -> None:
+    new = _updated(s, s.caller.call("update", values))
+    if new is not None:
+        s.builder.rebind_weights(values, new)
+
+
+def probe_update(s: Session, case: dict[str, float], probe: dict[str, Any]) -> dict[str, Any]:
+    values = s.builder.build(case)
     grads = probe["grads"]
-    weights = values.weight_objects(built)
-    torch = values.torch
-    if torch is not None:
-        for w, g in zip(weights, grads):
-            w.grad = torch.full_like(w, g).detach()
+    if s.binding["framework"] == "torch":
+        s.builder.set_grads(values, grads)
     else:
-        built.update({f"d_{n}": g for n, g in zip(values.names["weights"], grads)})
-    result, step_given = binder.call(probe["role"], built)
-    new = _new_weights(child, values, result, weights)
-    out: dict[str, Any] = {"weights": [numbers(w) for w in new], "step_given": step_given}
-    if torch is not None:
-        out["grads_after"] = [None if not is_tensor(w) or w.grad is None else numbers(w.grad) for w in new]
-    return out
+        values.update(zip(s.binding["outputs"]["backward"], grads))
+    _update(s, values)
+    after = s.builder.grads(values) if s.binding["framework"] == "torch" else None
+    return UpdateResult(weights=s.builder.weight_numbers(values), grads_after=after).__dict__
 
 
-def probe_train(child: Child, binder: Binder, values: Values, case: dict[str, float],
-                probe: dict[str, Any]) -> dict[str, Any]:
+def probe_train(s: Session, case: dict[str, float], probe: dict[str, Any]) -> dict[str, Any]:
     """Drive the student's own functions round after round, as its `__main__` would."""
-    names = values.names["weights"]
-    built = values.build(case)
-    rounds: list[dict[str, Any]] = []
-    torch = values.torch
+    values = s.builder.build(case)
+    outputs = s.binding["outputs"]
+    rounds: list[Round] = []
     for _ in range(probe["rounds"]):
-        weights = values.weight_objects(built)
-        record: dict[str, Any] = {"weights": [numbers(w) for w in weights]}
-        rounds.append(record)
-        if torch is not None:
-            loss, _ = binder.call("loss", built)
-            record["loss"] = numbers(loss)
+        for k in outputs.get("forward", ()):  # this round's forward, not the last one's
+            values.pop(k, None)
+        weights = s.builder.weight_numbers(values)
+        if s.binding["framework"] == "torch":
+            fed = s.caller.fed("loss", values)
+            loss = s.caller.call("loss", values)
+            if not is_tensor(loss):
+                raise NotTensor(type(loss).__name__)
             loss.backward()
-            record["grads"] = [None if not is_tensor(w) or w.grad is None else numbers(w.grad) for w in weights]
-            if len(rounds) == 1 and is_tensor(loss):  # what probe_autograd would have seen on this case
-                child.first_rounds[probe["id"]] = {"returned": returned(loss),
-                                                   "grads": dict(zip(names, record["grads"]))}
+            grads = s.builder.grads(values)
+            if not rounds:  # what the loss and gradients probes of this case would have seen
+                s.first_rounds[probe["id"]] = {
+                    "call": CallResult(returned=returned(loss), fed=fed).__dict__,
+                    "autograd": AutogradResult(returned=returned(loss), fed=fed,
+                                               grads=dict(zip(s.binding["weights"], grads))).__dict__}
+            record = Round(weights=weights, loss=numbers(loss), grads=grads)
         else:
-            outputs, _ = binder.call("forward", built)
-            outs = several(outputs)
-            record["loss"] = numbers(outs[-1]) if outs else None
-            built.update(zip(binder.roles["forward"]["outputs"], outs))
-            grads = several(binder.call("backward", built)[0])
-            record["grads"] = [numbers(g) for g in grads]
-            built.update(zip(binder.roles["backward"]["outputs"], grads))
-        result, _ = binder.call("update", built)
-        new = _new_weights(child, values, result, weights)
-        built.update(zip(names, new))
-        for list_name, group in values.lists.items():
-            if group == "weights":
-                built[list_name] = new
-    return {"rounds": rounds, "final": [numbers(w) for w in values.weight_objects(built)]}
+            s.caller.feed(values)
+            error = values.get("error")
+            got = several(s.caller.call("backward", values))
+            values.update(zip(outputs["backward"], got))
+            record = Round(weights=weights, loss=numbers(error) if "error" in values else None,
+                           grads=[numbers(g) for g in got])
+        rounds.append(record)
+        _update(s, values)
+    return TrainResult(rounds=rounds, final=s.builder.weight_numbers(values)).__dict__
 
 
-PROBES: dict[str, Callable[..., dict[str, Any]]] = {
-    "call": probe_call, "backward": probe_backward, "autograd": probe_autograd, "update": probe_update,
+PROBES: dict[str, Callable[[Session, dict[str, float], dict[str, Any]], dict[str, Any]]] = {
+    "call": probe_call, "autograd": probe_autograd, "backward": probe_backward, "update": probe_update,
     "train": probe_train,
 }

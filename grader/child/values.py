@@ -1,31 +1,43 @@
-"""Values across the boundary: the submission's numbers as plain lists of floats (or why they are
-not numbers), and the case's values built in the shapes and types the submission itself uses."""
+"""Values across the boundary: the submission's numbers as plain lists of floats (or what they
+were instead), its globals described for binding, and a case's values built in the types and
+shapes the parent's binding asks for (the submission's own)."""
 
 from __future__ import annotations
 
+import math
 import sys
-from typing import Any, Callable
+from typing import Any
+
+from grader.protocol import Kind, NotNumbers, Value
 
 MAX_ITEMS = 32  # returned values kept per call
 MAX_NUMBERS = 64  # numbers kept per value
 
 
-def numbers(value: Any) -> list[float] | dict[str, Any]:
-    """A value as a flat list of floats, or a description of why it is not numeric."""
-    torch = sys.modules.get("torch")
+def _torch() -> Any:
+    return sys.modules.get("torch")
+
+
+def is_tensor(v: Any) -> bool:
+    torch = _torch()
+    return torch is not None and isinstance(v, torch.Tensor)
+
+
+def numbers(value: Any) -> Value:
+    """A value as a flat list of floats, or what it is instead."""
+    torch = _torch()
     try:
         if torch is not None and isinstance(value, torch.Tensor):
             if value.numel() == 1 and not value.is_complex():  # the common case, cheaply
                 return [float(value.item())]
-            info = {"shape": list(value.shape), "dtype": str(value.dtype).replace("torch.", "")}
             if value.numel() > MAX_NUMBERS or value.is_complex():
-                return {"type": "tensor", **info}
+                return NotNumbers("tensor", list(value.shape), str(value.dtype).replace("torch.", ""))
             return [float(v) for v in value.detach().reshape(-1).double().tolist()]
         np = sys.modules.get("numpy")
         if np is not None and isinstance(value, (np.ndarray, np.generic)):
             arr = np.asarray(value)
             if arr.dtype.kind not in "biuf" or arr.size > MAX_NUMBERS:
-                return {"type": "ndarray", "shape": list(arr.shape), "dtype": str(arr.dtype)}
+                return NotNumbers("ndarray", list(arr.shape), str(arr.dtype))
             return [float(v) for v in arr.astype(float).ravel().tolist()]
         if isinstance(value, (bool, int, float)):
             return [float(value)]
@@ -33,13 +45,13 @@ def numbers(value: Any) -> list[float] | dict[str, Any]:
             flat: list[float] = []
             for item in value:
                 got = numbers(item)
-                if isinstance(got, dict):
-                    return {"type": type(value).__name__}
+                if not isinstance(got, list):
+                    return NotNumbers(type(value).__name__)
                 flat.extend(got)
             return flat[:MAX_NUMBERS]
     except Exception as e:  # a hostile object whose conversion raises
-        return {"type": type(value).__name__, "error": text(e)}
-    return {"type": type(value).__name__}
+        return NotNumbers(type(value).__name__, raised=type(e).__name__)
+    return None if value is None else NotNumbers(type(value).__name__)
 
 
 def several(value: Any) -> list[Any]:
@@ -47,69 +59,118 @@ def several(value: Any) -> list[Any]:
     return list(value) if isinstance(value, (tuple, list)) else [value]
 
 
-def returned(value: Any) -> list[Any]:
+def returned(value: Any) -> list[Value]:
     """A function's return value as the numbers of each of its outputs."""
     return [numbers(v) for v in several(value)[:MAX_ITEMS]]
 
 
-def text(e: BaseException) -> str:
-    try:
-        return str(e)[:300]
-    except Exception:
-        return "(unprintable)"
+def scalar(value: Any) -> float | None:
+    got = numbers(value)
+    return got[0] if isinstance(got, list) and len(got) == 1 and math.isfinite(got[0]) else None
 
 
-class Values:
-    """Builds the case's values in the shapes and types the submission itself uses."""
+def kind(value: Any) -> Kind | None:
+    """What a global holds, when it holds numbers (None for functions, modules and the rest)."""
+    torch = _torch()
+    np = sys.modules.get("numpy")
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return Kind(type(value).__name__, numbers=[float(value)])
+    if torch is not None and isinstance(value, torch.Tensor):
+        got = numbers(value)
+        return Kind("tensor", list(value.shape), str(value.dtype).replace("torch.", ""),
+                    requires_grad=bool(value.requires_grad), numbers=got if isinstance(got, list) else None)
+    if np is not None and isinstance(value, np.ndarray):
+        got = numbers(value)
+        return Kind("ndarray", list(value.shape), str(value.dtype), numbers=got if isinstance(got, list) else None)
+    if isinstance(value, (list, tuple)) and 0 < len(value) <= MAX_NUMBERS:
+        got = numbers(value)
+        if not isinstance(got, list):
+            return None
+        tensors = all(is_tensor(v) for v in value)
+        grad = tensors and all(v.requires_grad for v in value)
+        return Kind(type(value).__name__, [len(value)], numbers=got, tensors=tensors, requires_grad=grad)
+    return None
 
-    def __init__(self, job: dict[str, Any], module: dict[str, Any]) -> None:
-        self.framework = job["framework"]
-        self.names = job["names"]  # inputs / targets / weights -> [names]
-        self.lists = job["lists"]  # list name -> group
-        self.inject_as = job["inject_as"]
-        self.group_of = {n: g for g, ns in self.names.items() for n in ns}
-        self.protos = {n: module.get(n) for n in [*self.group_of, *self.lists]}
-        self.torch = sys.modules.get("torch") if self.framework == "torch" else None
-        self.makers: dict[str, Callable[[float], Any]] = {}
 
-    def _maker(self, name: str) -> Callable[[float], Any]:
-        """How to make the value of `name` like the submission's own: decided once per name."""
-        proto, group = self.protos.get(name), self.group_of.get(name, "")
-        torch = self.torch
-        if torch is not None:
-            if isinstance(proto, torch.Tensor) and proto.numel() == 1 and proto.is_floating_point():
-                shape, dtype = tuple(proto.shape), proto.dtype
-                make = lambda v: torch.full(shape, v, dtype=dtype)  # noqa: E731
-            elif group == "weights" or (proto is None and self.inject_as == "tensor"):
-                make = lambda v: torch.tensor([v], dtype=torch.float32)  # noqa: E731
-            else:
-                return float
-            return (lambda v: make(v).requires_grad_()) if group == "weights" else make
-        np = sys.modules.get("numpy")
-        if np is not None and isinstance(proto, np.ndarray) and proto.size == 1:
-            shape, dtype = proto.shape, proto.dtype if proto.dtype.kind == "f" else float
-            return lambda v: np.full(shape, v, dtype=dtype)
-        return float
+class Builder:
+    """Builds a case's values as the binding says: each key in its own type, packs holding members."""
+
+    def __init__(self, binding: dict[str, Any]) -> None:
+        self.make: dict[str, dict[str, Any]] = binding["make"]
+        self.packs: list[dict[str, Any]] = binding["packs"]
+        self.weights: list[str] = binding["weights"]
+        self.packed: str | None = binding["packed_weights"]
+        self.torch = _torch() if binding["framework"] == "torch" else None
+        self.np = sys.modules.get("numpy")
+
+    def one(self, key: str, v: float) -> Any:
+        m = self.make.get(key)
+        if m is None or m["kind"] == "float":
+            return float(v)
+        if m["kind"] == "ndarray":
+            return self.np.full(m["shape"], v, dtype=m["dtype"])
+        made = self.torch.full(m["shape"], v, dtype=getattr(self.torch, m["dtype"]))
+        return made.requires_grad_() if m["grad"] else made
 
     def build(self, case: dict[str, float]) -> dict[str, Any]:
-        """Scalars by name plus the lists (x, y, w) holding the same objects."""
-        makers = self.makers
-        out = {n: (makers.get(n) or makers.setdefault(n, self._maker(n)))(v) for n, v in case.items()}
-        for list_name, group in self.lists.items():
-            members = self.names[group]
-            if all(m in out for m in members):
-                proto = self.protos.get(list_name)
-                if isinstance(proto, (list, tuple)) and proto and not is_tensor(proto[0]) \
-                        and group != "weights":
-                    out[list_name] = [case[m] for m in members]  # the list style keeps floats
-                else:
-                    out[list_name] = [out[m] for m in members]
+        """Every key of the case, then the packs made of them."""
+        out = {k: self.one(k, v) for k, v in case.items()}
+        for p in self.packs:
+            if all(m in case for m in p["members"]):
+                out[p["key"]] = self._pack(p, [case[m] for m in p["members"]], [out[m] for m in p["members"]])
         return out
 
+    def _pack(self, p: dict[str, Any], floats: list[float], objects: list[Any]) -> Any:
+        if p["kind"] == "list":
+            return list(floats) if p["floats"] else list(objects)
+        if p["kind"] == "ndarray":
+            return self.np.array(floats, dtype=p["dtype"])
+        made = self.torch.tensor(floats, dtype=getattr(self.torch, p["dtype"]))
+        return made.requires_grad_() if p["grad"] else made
+
+    @property
+    def _packed(self) -> dict[str, Any] | None:
+        """The weights' pack when one tensor or array holds them all (a list of tensors is not one)."""
+        p = next((p for p in self.packs if p["key"] == self.packed), None)
+        return p if p is not None and p["kind"] != "list" else None
+
     def weight_objects(self, values: dict[str, Any]) -> list[Any]:
-        return [values[n] for n in self.names["weights"]]
+        """The objects holding the weights: one each, or the packed one's elements by position."""
+        if self._packed is not None:
+            held = values[self.packed]  # type: ignore[index]
+            return [held[i] for i in range(len(self.weights))]
+        return [values[k] for k in self.weights]
 
+    def weight_numbers(self, values: dict[str, Any]) -> list[Value]:
+        return [numbers(w) for w in self.weight_objects(values)]
 
-def is_tensor(v: Any) -> bool:
-    torch = sys.modules.get("torch")
-    return torch is not None and isinstance(v, torch.Tensor)
+    def grads(self, values: dict[str, Any]) -> list[Value]:
+        """Each weight's .grad (torch), read where autograd leaves it: the leaf, or the packed leaf."""
+        if self._packed is not None:
+            g = getattr(values[self.packed], "grad", None)  # type: ignore[index]
+            return [None] * len(self.weights) if g is None else [numbers(g[i]) for i in range(len(self.weights))]
+        return [None if getattr(w, "grad", None) is None else numbers(w.grad) for w in self.weight_objects(values)]
+
+    def set_grads(self, values: dict[str, Any], grads: list[float]) -> None:
+        """Hand the weights known gradients, as a backward() would have left them."""
+        torch = self.torch
+        if self._packed is not None:
+            held = values[self.packed]  # type: ignore[index]
+            held.grad = torch.tensor(grads, dtype=held.dtype).reshape(held.shape)
+            return
+        for w, g in zip(self.weight_objects(values), grads):
+            w.grad = torch.full_like(w, g).detach()
+
+    def rebind_weights(self, values: dict[str, Any], new: Any) -> None:
+        """Put an update's result (one object per weight, or the packed object) where the next call finds it."""
+        pack = self._packed
+        if pack is not None:
+            if isinstance(new, (list, tuple)) and len(new) == len(self.weights):  # parts of a packed array
+                new = self._pack(pack, [scalar(v) or 0.0 for v in new], [])
+            values[pack["key"]] = new
+            return
+        values.update(zip(self.weights, new))
+        if self.packed is not None:  # a list of the weights' own objects
+            values[self.packed] = list(new)

@@ -1,0 +1,45 @@
+"""The checks of the program as a whole: does it run to the end, does it keep the homework's rules."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from ..feedback import CheckResult
+from ..i18n import t
+from .evidence import Evidence
+from .verdicts import lost
+
+
+def check_runs(ev: Evidence, done: Mapping[str, CheckResult]) -> CheckResult:
+    points, _ = ev.spec("runs")
+    hints = ev.hint("runs")
+    main = ev.seen.main
+    if main is None:
+        return CheckResult(id="runs", status="error", score=0, max_score=points, hints=hints,
+                           message=lost(ev.run, ev.a.limits.main_seconds))
+    e = main.error
+    if e is None:
+        return CheckResult(id="runs", status="pass", score=points, max_score=points, message=t("checks.runs.pass"))
+    if e.code == "timeout":
+        message = t("checks.runs.timeout", seconds=ev.a.limits.main_seconds)
+    elif e.code == "exit":
+        message = t("checks.runs.exit", code=e.exit_code, where=ev.source.place(e.line, e.function))
+    else:
+        message = t("checks.runs.raised", type=e.type, where=ev.source.place(e.line, e.function), message=e.message)
+        if e.line is not None and "input(" in ev.source.line(e.line):
+            message += "\n" + t("checks.runs.input")
+    return CheckResult(id="runs", status="error", score=0, max_score=points, hints=hints, message=message)
+
+
+def check_policy(ev: Evidence, done: Mapping[str, CheckResult]) -> CheckResult:
+    points, _ = ev.spec("policy")
+    forbidden = set(ev.a.forbidden_modules)
+    seen_in_source = sorted(forbidden & ev.facts.imports)
+    frames = [f for f in (ev.seen.main, ev.seen.done) if f is not None]
+    at_run_time = sorted({m for f in frames for m in f.forbidden_loaded if m in forbidden})
+    used = sorted(set(seen_in_source) | set(at_run_time))
+    if used:
+        how = t("checks.policy.in_source") if seen_in_source else t("checks.policy.at_run_time")
+        return CheckResult(id="policy", status="fail", score=0, max_score=points, hints=ev.hint("policy"),
+                           message=t("checks.policy.fail", modules=t("common.names").join(used), how=how))
+    return CheckResult(id="policy", status="pass", score=points, max_score=points, message=t("checks.policy.pass"))

@@ -1,0 +1,248 @@
+"""What the source says, read from its syntax tree without running it: the parent's half of binding.
+
+For each function: its parameters, the globals it reads and writes, the functions it calls,
+whether it calls backward(). For the program: the names it assigns at module level, what it
+imports, and the training loops around its backward() calls: which data they walk through and
+how the update is written (the step it multiplies the gradient by).
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Function:
+    name: str
+    line: int
+    params: tuple[str, ...]
+    reads: frozenset[str]  # globals it reads (not its own locals)
+    writes: frozenset[str]  # globals it declares `global` and assigns
+    calls: frozenset[str]  # names it calls: module functions among them
+    backward: bool  # calls .backward() itself
+
+
+@dataclass(frozen=True)
+class Update:
+    """One statement that updates a parameter from its gradient: `w.data = w.data - 0.01 * w.grad.data`."""
+
+    line: int
+    target: str  # the name updated (w, w1, w[i] -> w)
+    step: float | str | None  # the factor of the gradient: a number, a name, or unknown
+    rebinds: bool  # `w = w - lr * w.grad`: a new tensor, no longer the leaf autograd fills
+
+
+@dataclass(frozen=True)
+class Loop:
+    """A loop whose body reaches backward(): the lecture's training loop."""
+
+    line: int
+    data: tuple[str, ...]  # the names of the sequences it walks through together (zip(x_data, y_data))
+    per_sample: bool  # backward() once per element of the data
+    function: str | None  # the function it is in (None: module level)
+
+
+@dataclass
+class Facts:
+    functions: dict[str, Function] = field(default_factory=dict)
+    assigned: frozenset[str] = frozenset()  # module-level names assigned (also in top-level if/try/for/with)
+    imports: frozenset[str] = frozenset()  # top-level packages imported anywhere
+    loops: list[Loop] = field(default_factory=list)
+    updates: list[Update] = field(default_factory=list)
+    calls: dict[str, list[list[ast.expr]]] = field(default_factory=dict)  # function -> argument lists seen
+
+    def reads(self, name: str) -> set[str]:
+        """The globals a function reads, through the module functions it calls too."""
+        seen: set[str] = set()
+        out: set[str] = set()
+        stack = [name]
+        while stack:
+            f = self.functions.get(stack.pop())
+            if f is None or f.name in seen:
+                continue
+            seen.add(f.name)
+            out |= f.reads
+            stack.extend(c for c in f.calls if c in self.functions)
+        return out
+
+    def reaches(self, caller: str, callee: str) -> bool:
+        """Whether `caller` calls `callee`, directly or through other module functions."""
+        seen: set[str] = set()
+        stack = [caller]
+        while stack:
+            f = self.functions.get(stack.pop())
+            if f is None or f.name in seen:
+                continue
+            seen.add(f.name)
+            if callee in f.calls:
+                return True
+            stack.extend(f.calls)
+        return False
+
+
+def read(tree: ast.Module) -> Facts:
+    facts = Facts()
+    assigned: set[str] = set()
+    for node in _top_level(tree.body):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            facts.functions[node.name] = _function(node.name, node, node.args, node.body)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                assigned.update(n.id for n in ast.walk(target) if isinstance(n, ast.Name))
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Lambda):  # forward = lambda x: x * w
+                for target in node.targets:
+                    if isinstance(target, ast.Name):
+                        lam = node.value
+                        facts.functions[target.id] = _function(target.id, node, lam.args, [ast.Return(lam.body)])
+        elif isinstance(node, (ast.For, ast.With)):
+            assigned.update(n.id for t in _bound_by(node) for n in ast.walk(t) if isinstance(n, ast.Name))
+    facts.assigned = frozenset(assigned)
+    imports = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            imports.update(a.name.split(".")[0] for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            imports.add(node.module.split(".")[0])
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            facts.calls.setdefault(node.func.id, []).append(list(node.args))
+    facts.imports = frozenset(imports)
+    _loops(tree, facts)
+    return facts
+
+
+def _top_level(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+    """Module-level statements, those inside top-level if/try/for/while/with blocks included."""
+    for node in body:
+        yield node
+        if isinstance(node, (ast.If, ast.Try, ast.For, ast.While, ast.With)):
+            for part in ("body", "orelse", "finalbody"):
+                yield from _top_level(getattr(node, part, []))
+            for handler in getattr(node, "handlers", []):
+                yield from _top_level(handler.body)
+
+
+def _bound_by(node: ast.For | ast.With) -> list[ast.expr]:
+    if isinstance(node, ast.For):
+        return [node.target]
+    return [item.optional_vars for item in node.items if item.optional_vars is not None]
+
+
+def _function(name: str, node: ast.stmt, args: ast.arguments, body: list[ast.stmt]) -> Function:
+    params = [a.arg for a in [*args.posonlyargs, *args.args]]
+    every = params + [a.arg for a in args.kwonlyargs] + [a.arg for a in (args.vararg, args.kwarg) if a]
+    declared: set[str] = set()
+    local: set[str] = set(every)
+    loads: set[str] = set()
+    calls: set[str] = set()
+    backward = False
+    for sub in body:
+        for n in ast.walk(sub):
+            if isinstance(n, ast.Global):
+                declared.update(n.names)
+            elif isinstance(n, ast.Name):
+                (loads if isinstance(n.ctx, ast.Load) else local).add(n.id)
+            elif isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                local.add(n.name)
+            elif isinstance(n, (ast.Import, ast.ImportFrom)):
+                local.update((a.asname or a.name).split(".")[0] for a in n.names)
+            elif isinstance(n, ast.arg):
+                local.add(n.arg)
+            if isinstance(n, ast.Call):
+                if isinstance(n.func, ast.Name):
+                    calls.add(n.func.id)
+                elif isinstance(n.func, ast.Attribute) and n.func.attr == "backward":
+                    backward = True
+    reads = (loads - (local - declared)) | (loads & declared)
+    writes = declared & local
+    return Function(name, getattr(node, "lineno", 0), tuple(params), frozenset(reads), frozenset(writes),
+                    frozenset(calls), backward)
+
+
+def _loops(tree: ast.Module, facts: Facts) -> None:
+    """The loops that reach backward() (directly or through a module function), and every update statement."""
+    backward_functions = {n for n in facts.functions if _reaches_backward(facts, n)}
+
+    def reaches_backward(node: ast.AST) -> bool:
+        for n in ast.walk(node):
+            if isinstance(n, ast.Call):
+                if isinstance(n.func, ast.Attribute) and n.func.attr == "backward":
+                    return True
+                if isinstance(n.func, ast.Name) and n.func.id in backward_functions:
+                    return True
+        return False
+
+    def visit(body: list[ast.stmt], function: str | None) -> None:
+        for node in body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                visit(node.body, node.name)
+                continue
+            if isinstance(node, ast.For) and reaches_backward(node):
+                inner = [n for n in node.body if isinstance(n, ast.For) and reaches_backward(n)]
+                if not inner:  # the innermost loop around backward(): what it walks through is the data
+                    data = _walked(node.iter)
+                    facts.loops.append(Loop(node.lineno, data, bool(data), function))
+            for part in ("body", "orelse", "finalbody"):
+                visit(getattr(node, part, []), function)
+            for handler in getattr(node, "handlers", []):
+                visit(handler.body, function)
+
+    visit(tree.body, None)
+    for node in ast.walk(tree):
+        update = _update(node)
+        if update is not None:
+            facts.updates.append(update)
+
+
+def _reaches_backward(facts: Facts, name: str) -> bool:
+    return any(facts.functions[f].backward for f in facts.functions if f == name or facts.reaches(name, f))
+
+
+def _walked(it: ast.expr) -> tuple[str, ...]:
+    """The sequences a `for` walks: zip(a, b), enumerate(zip(a, b)), range(len(a)), or a itself."""
+    if isinstance(it, ast.Call) and isinstance(it.func, ast.Name):
+        if it.func.id == "enumerate" and it.args:
+            return _walked(it.args[0])
+        if it.func.id == "zip":
+            names = tuple(a.id for a in it.args if isinstance(a, ast.Name))
+            return names if len(names) == len(it.args) else ()
+        if it.func.id == "range" and len(it.args) == 1:
+            arg = it.args[0]
+            if isinstance(arg, ast.Call) and isinstance(arg.func, ast.Name) and arg.func.id == "len" and arg.args \
+                    and isinstance(arg.args[0], ast.Name):
+                return (arg.args[0].id,)
+            return ()
+    return (it.id,) if isinstance(it, ast.Name) else ()
+
+
+def _update(node: ast.AST) -> Update | None:
+    """`w.data = w.data - lr * w.grad.data`, `w -= lr * w.grad`, `w[i].data -= 0.01 * w[i].grad`, ..."""
+    if isinstance(node, ast.Assign) and len(node.targets) == 1:
+        target, value = node.targets[0], node.value
+    elif isinstance(node, ast.AugAssign) and isinstance(node.op, ast.Sub):
+        target, value = node.target, node.value
+    else:
+        return None
+    name = _root(target)
+    if name is None or not any(isinstance(n, ast.Attribute) and n.attr == "grad" for n in ast.walk(value)):
+        return None
+    step: float | str | None = None
+    for n in ast.walk(value):
+        if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Mult):
+            for factor, other in ((n.left, n.right), (n.right, n.left)):
+                if any(isinstance(m, ast.Attribute) and m.attr == "grad" for m in ast.walk(other)):
+                    if isinstance(factor, ast.Constant) and isinstance(factor.value, (int, float)):
+                        step = float(factor.value)
+                    elif isinstance(factor, ast.Name):
+                        step = factor.id
+    rebinds = isinstance(target, ast.Name) and isinstance(node, ast.Assign)
+    return Update(node.lineno, name, step, rebinds)  # type: ignore[attr-defined]
+
+
+def _root(target: ast.expr) -> str | None:
+    """The name an assignment target hangs from: w.data, w[i].data, w -> w."""
+    while isinstance(target, (ast.Attribute, ast.Subscript)):
+        target = target.value
+    return target.id if isinstance(target, ast.Name) else None
