@@ -1,12 +1,22 @@
-"""Guess the assignment and task from what a file defines, without running it."""
+"""Guess the assignment and task from what a file's code says, without running it.
+
+The assignment is the one its code binds best to: the binder (grader/binding/) is run on the
+syntax tree alone for each assignment, and the one with the most roles found and callable,
+whose weights are found (by name, or one literal of the right size), wins. So `forword`, a
+packed `torch.tensor([1.0, 1.0, 1.0])` or a lecture loop with no function at all are detected
+as the binding would find them, by one mechanism.
+"""
 
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
 from dataclasses import dataclass
 
+from .binding import decide
+from .binding.names import norm
+from .facts import Facts, read
 from .i18n import t
+from .protocol import Kind, LoadFrame, Signature
 from .spec import Assignment
 
 
@@ -20,60 +30,37 @@ class Outline:
 
 
 def outline(tree: ast.Module) -> Outline:
-    functions: set[str] = set()
-    names: set[str] = set()
-    imports: set[str] = set()
-
-    def visit(body: list[ast.stmt]) -> None:
-        for node in body:
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                functions.add(node.name)
-            elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
-                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-                for target in targets:
-                    names.update(n.id for n in ast.walk(target) if isinstance(n, ast.Name))
-            elif isinstance(node, (ast.If, ast.Try, ast.For, ast.While, ast.With)):
-                for part in ("body", "orelse", "finalbody"):
-                    visit(getattr(node, part, []))
-                for handler in getattr(node, "handlers", []):
-                    visit(handler.body)
-
-    visit(tree.body)
-    for node in _statements(tree.body):  # imports anywhere, functions included
-        if isinstance(node, ast.Import):
-            imports.update(a.name.split(".")[0] for a in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            imports.add(node.module.split(".")[0])
-    return Outline(frozenset(functions), frozenset(names), frozenset(imports))
+    facts = read(tree)
+    return Outline(frozenset(facts.functions), facts.assigned, facts.imports)
 
 
-def _statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
-    """Every statement, nested ones included, without visiting expressions (ast.walk's cost is in them)."""
-    for node in body:
-        yield node
-        for part in ("body", "orelse", "finalbody"):
-            inner = getattr(node, part, None)
-            if isinstance(inner, list):
-                yield from _statements(inner)
-        for holder in [*getattr(node, "handlers", []), *getattr(node, "cases", [])]:
-            yield from _statements(holder.body)
+def static_load(facts: Facts) -> LoadFrame:
+    """What loading the file would report, as far as its code shows: its functions, and its globals' kinds."""
+    kinds = {"tensor": "tensor", "ndarray": "ndarray", "list": "list", "number": "float"}
+    functions = {n: Signature(params=list(f.params), required=f.required) for n, f in facts.functions.items()}
+    globals_ = {n: Kind(kinds[m], [facts.sizes[n]] if n in facts.sizes else None, requires_grad=m == "tensor")
+                for n, m in facts.made.items()}
+    return LoadFrame(kind="load", error=None, functions=functions, globals=globals_)
 
 
-def assignment_score(a: Assignment, o: Outline) -> float:
-    """0 when a required function group is missing or a forbidden one is present."""
-    if any(not o.functions.intersection(group) for group in a.detect.functions):
+def assignment_score(a: Assignment, facts: Facts) -> float:
+    """How well the file's code binds to the assignment; 0 when it points elsewhere or binds nothing."""
+    if set(facts.functions) & set(a.detect.forbid):
         return 0.0
-    if o.functions.intersection(a.detect.forbid):
+    d = decide(a, facts, static_load(facts), {})
+    if not d.found and not (facts.loops and a.framework == "torch"):
         return 0.0
-    uses_torch = "torch" in o.imports
+    uses_torch = "torch" in facts.imports
     framework_fit = 1.0 if uses_torch == (a.framework == "torch") else 0.0
-    globals_fit = len(o.globals.intersection(a.detect.globals)) / max(1, len(a.detect.globals))
-    return len(a.detect.functions) + framework_fit + globals_fit
+    names = {norm(n) for n in facts.assigned}
+    globals_fit = sum(norm(g) in names for g in a.detect.globals) / max(1, len(a.detect.globals))
+    weights_found = 2.0 if d.weights.how != "none" else 0.0
+    return len(d.found) + len(d.binding.calls) + weights_found + framework_fit + globals_fit
 
 
 def detect_assignment(assignments: dict[str, Assignment], tree: ast.Module) -> str | None:
-    o = outline(tree)
-    scored = sorted(((assignment_score(a, o), key) for key, a in assignments.items()), reverse=True)
+    facts = read(tree)
+    scored = sorted(((assignment_score(a, facts), key) for key, a in assignments.items()), key=lambda s: -s[0])
     best_score, best = scored[0]
     return best if best_score > 0 else None
 

@@ -18,10 +18,12 @@ class Function:
     name: str
     line: int
     params: tuple[str, ...]
+    required: int  # positional parameters without a default
     reads: frozenset[str]  # globals it reads (not its own locals)
     writes: frozenset[str]  # globals it declares `global` and assigns
     calls: frozenset[str]  # names it calls: module functions among them
     backward: bool  # calls .backward() itself
+    returns: tuple[str | None, ...] = ()  # the names its last `return a, b, c` gives back (None: not a name)
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,8 @@ class Facts:
     loops: list[Loop] = field(default_factory=list)
     updates: list[Update] = field(default_factory=list)
     calls: dict[str, list[list[ast.expr]]] = field(default_factory=dict)  # function -> argument lists seen
+    made: dict[str, str] = field(default_factory=dict)  # module-level name -> tensor | ndarray | list | number
+    sizes: dict[str, int] = field(default_factory=dict)  # module-level name -> how many numbers its literal holds
 
     def reads(self, name: str) -> set[str]:
         """The globals a function reads, through the module functions it calls too."""
@@ -92,6 +96,10 @@ def read(tree: ast.Module) -> Facts:
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             for target in targets:
                 assigned.update(n.id for n in ast.walk(target) if isinstance(n, ast.Name))
+                if isinstance(target, ast.Name) and node.value is not None and (made := _made(node.value)):
+                    facts.made.setdefault(target.id, made)
+                    if (size := _size(node.value)) is not None:
+                        facts.sizes.setdefault(target.id, size)
             if isinstance(node, ast.Assign) and isinstance(node.value, ast.Lambda):  # forward = lambda x: x * w
                 for target in node.targets:
                     if isinstance(target, ast.Name):
@@ -157,8 +165,48 @@ def _function(name: str, node: ast.stmt, args: ast.arguments, body: list[ast.stm
                     backward = True
     reads = (loads - (local - declared)) | (loads & declared)
     writes = declared & local
-    return Function(name, getattr(node, "lineno", 0), tuple(params), frozenset(reads), frozenset(writes),
-                    frozenset(calls), backward)
+    returned = [n.value for sub in body for n in ast.walk(sub) if isinstance(n, ast.Return) and n.value is not None]
+    returns: tuple[str | None, ...] = ()
+    if returned:
+        last = returned[-1]
+        items = last.elts if isinstance(last, (ast.Tuple, ast.List)) else [last]
+        returns = tuple(i.id if isinstance(i, ast.Name) else None for i in items)
+    required = len(params) - len(args.defaults)
+    return Function(name, getattr(node, "lineno", 0), tuple(params), required, frozenset(reads), frozenset(writes),
+                    frozenset(calls), backward, returns)
+
+
+def _size(value: ast.expr) -> int | None:
+    """How many numbers a literal makes: [1.0, 2.0], torch.tensor([..]), torch.zeros(8), Variable(torch.Tensor([1]))."""
+    if isinstance(value, (ast.List, ast.Tuple)):
+        return len(value.elts)
+    if isinstance(value, ast.Call) and value.args:
+        first = value.args[0]
+        name = value.func.attr if isinstance(value.func, ast.Attribute) else getattr(value.func, "id", "")
+        if name in ("zeros", "ones", "rand", "randn", "empty", "full") and isinstance(first, ast.Constant) \
+                and isinstance(first.value, int):
+            return first.value
+        return _size(first)
+    return None
+
+
+def _made(value: ast.expr) -> str | None:
+    """What kind of value an expression makes: torch.tensor(...) a tensor, np.array(...) an array, [...] a list."""
+    if isinstance(value, ast.Call):
+        func = value.func
+        while isinstance(func, ast.Attribute):
+            func = func.value
+        root = func.id if isinstance(func, ast.Name) else ""
+        if root in ("torch", "Variable") or root.endswith("Variable"):
+            return "tensor"
+        if root in ("np", "numpy"):
+            return "ndarray"
+        return None
+    if isinstance(value, (ast.List, ast.Tuple)):
+        return "list"
+    if isinstance(value, ast.Constant) and isinstance(value.value, (int, float)):
+        return "number"
+    return None
 
 
 def _loops(tree: ast.Module, facts: Facts) -> None:

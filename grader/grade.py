@@ -50,7 +50,7 @@ def choose(assignments: dict[str, Assignment], assignment_id: str | None, task_i
         assignment_id = detect_assignment(assignments, tree)
         if assignment_id is None:
             return None, None, []
-        defined = sorted(outline(tree).functions & assignments[assignment_id].role_names())
+        defined = sorted(outline(tree).functions) or [t("grade.no_functions")]
         detected.append(t("grade.detected_assignment", id=assignment_id, functions=t("common.names").join(defined)))
     a = assignments[assignment_id]
     if task_id is None:
@@ -116,7 +116,7 @@ def _grade(path: Path, options: Options, source: Source | None) -> Feedback:
         if not seen.load.functions:
             return error_feedback(name, t("grade.load_failed", what=what), **fail)
         notes.append(t("grade.load_partial", what=what))
-    if not decision.found:
+    if not decision.found and not facts.loops:
         return error_feedback(name, t("grade.none_found", id=a.id), **fail)
     ev = Evidence(a=a, task=task, cases=cases, facts=facts, source=source, run=run, seen=seen, decision=decision)
     checks = judge(ev)

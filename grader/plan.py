@@ -36,9 +36,11 @@ class Case:
 def cases(a: Assignment, task: Task, seed: int) -> list[Case]:
     rng = np.random.default_rng(seed)
     g = a.given
+    start = [task.expect_init] * len(a.weights) if task.expect_init is not None else g.weights  # zero-init: 0
     given = {**dict(zip(a.inputs, g.inputs)), **dict(zip(a.targets, g.targets)),
-             **dict(zip(a.weights, g.weights)), "step": g.step}
-    out = [Case(0, given, _grads(rng, len(a.weights)), own_weights=task.init == "submission")]
+             **dict(zip(a.weights, start)), "step": g.step}
+    own = task.init == "submission" and task.expect_init is None  # random-init: from the submission's own start
+    out = [Case(0, given, _grads(rng, len(a.weights)), own_weights=own)]
     h = a.hidden
     for _ in range(1000 * h.count):
         if len(out) > h.count:

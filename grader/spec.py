@@ -102,7 +102,6 @@ class Packed(Strict):
 
 
 class Detect(Strict):
-    functions: list[list[str]]  # every group needs one defined function
     globals: list[str] = []  # module-level names assigned by this assignment's style
     forbid: list[str] = []  # functions that point to another assignment
 

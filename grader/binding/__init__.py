@@ -63,7 +63,7 @@ def decide(a: Assignment, facts: Facts, load: LoadFrame, options: dict[str, str]
     pack_key = keys.pack_of("weights")
     if weights.packed is not None and pack_key is not None:
         keys.own[weights.packed] = pack_key
-    make, packs = makes(a, keys, weights, load.globals)
+    make, packs = makes(a, keys, weights, load.globals, facts.made)
     calls: dict[str, Call] = {}
     unbindable: dict[str, Unbindable] = {}
     for role, f in found.items():
@@ -73,15 +73,14 @@ def decide(a: Assignment, facts: Facts, load: LoadFrame, options: dict[str, str]
         else:
             calls[role] = Call(f.function, args)
     inject = {role: _injected(keys, facts, c.function) for role, c in calls.items()}
-    outputs = {role: [*r.outputs, *r.optional_outputs] for role, r in a.roles.items() if role in calls}
-    if "loss" in outputs:
-        outputs["loss"] = ["error"]
+    outputs = {role: _outputs(a, keys, facts, role, c.function) for role, c in calls.items()}
+    if "backward" in a.roles:  # an update is handed gradients by these keys even where backward is not bound
+        outputs.setdefault("backward", list(a.roles["backward"].outputs))
     packed = pack_key if weights.packed is not None else None
-    trace_packed = weights.packed if weights.packed is not None and weights.packed in load.globals else None
     data, per_sample = _data(facts)
     steps = tuple(u.step for u in facts.updates if u.step is not None)
     report = sorted({*data, *(s for s in steps if isinstance(s, str)), *_program_inputs(a, keys, load)})
-    trace = Trace(weights={k: g for k, g in weights.names.items() if g in load.globals}, packed=trace_packed,
+    trace = Trace(weights=dict(weights.names), packed=weights.packed,
                   members=list(a.weights), rounds=TRACE_ROUNDS, report=report)
     binding = Binding(framework=a.framework, make=make, packs=packs, calls=calls, inject=inject, outputs=outputs,
                       weights=list(a.weights), weight_globals=dict(weights.names), packed_weights=packed, trace=trace,
@@ -113,6 +112,22 @@ def _arguments(a: Assignment, keys: Keys, facts: Facts, role: str, function: str
         return list(fitting[0])
     missing = tuple(p for p, k in zip(sig.params[:sig.required], required) if k is None)
     return Unbindable(role, function, tuple(sig.params), missing)
+
+
+def _outputs(a: Assignment, keys: Keys, facts: Facts, role: str, function: str) -> list[str]:
+    """The keys of what a function returns, by position: the names it returns where they all say what they are
+    (`return o1, o2, error`), else the role's declared outputs."""
+    if role == "loss":
+        return ["error"]
+    spec = a.roles[role]
+    declared = [*spec.outputs, *spec.optional_outputs]
+    f = facts.functions.get(function)
+    named = [keys.key(n) if n is not None else None for n in (f.returns if f else ())]
+    known = {*declared, "error"}  # a forward may hand back the error it computed on the way
+    if len(named) > 1 and all(k in known for k in named) and len(set(named)) == len(named) \
+            and all(k in named for k in spec.outputs):
+        return named  # type: ignore[return-value]
+    return declared
 
 
 def _injected(keys: Keys, facts: Facts, function: str) -> dict[str, str]:

@@ -81,8 +81,10 @@ def _make_like(k: Kind | None, grad: bool, framework: str, inject_as: str) -> Ma
     return Make("float")
 
 
-def makes(a: Assignment, keys: Keys, weights: Weights, globals_: dict[str, Kind]) -> tuple[dict[str, Make], list[Pack]]:
-    """How to build every value of a case, and the packs: each like the submission's own."""
+def makes(a: Assignment, keys: Keys, weights: Weights, globals_: dict[str, Kind],
+          made: dict[str, str]) -> tuple[dict[str, Make], list[Pack]]:
+    """How to build every value of a case, and the packs: each like the submission's own (as loading it
+    defined it, or, for what only its `__main__` sets, as the code makes it: `torch.tensor(...)`, `np.array`)."""
     own = {v: k for k, v in weights.names.items()}
     make: dict[str, Make] = {}
     for key in [*a.inputs, *a.targets, *a.weights]:
@@ -94,10 +96,11 @@ def makes(a: Assignment, keys: Keys, weights: Weights, globals_: dict[str, Kind]
         is_weights = members == a.weights
         name = weights.packed if is_weights and weights.packed else pack_key
         k = globals_.get(name)
-        if k is not None and k.type == "tensor":
-            packs.append(Pack(pack_key, members, "tensor", k.dtype if k.dtype in ("float32", "float64") else "float32",
-                              grad=is_weights and a.framework == "torch"))
-        elif k is not None and k.type == "ndarray" or k is None and is_weights and a.framework == "numpy":
+        kind = k.type if k is not None else made.get(name, "tensor" if is_weights and a.framework == "torch" else "")
+        if kind == "tensor" and (k is None or not k.tensors):
+            dtype = k.dtype if k is not None and k.dtype in ("float32", "float64") else "float32"
+            packs.append(Pack(pack_key, members, "tensor", dtype, grad=is_weights and a.framework == "torch"))
+        elif kind == "ndarray" or k is None and a.framework == "numpy":
             packs.append(Pack(pack_key, members, "ndarray", k.dtype if k is not None and k.dtype else "float64"))
         else:  # a list: of the members' own tensors (the list style), or of plain numbers
             packs.append(Pack(pack_key, members, "list", floats=not (k is not None and k.tensors)))

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from ..spec import Assignment
 
-DEFAULT_PACKS = {"inputs": "x", "targets": "y", "weights": "w"}
+DEFAULT_PACKS = {"inputs": "x", "targets": "y", "weights": "w", "grads": "d_w"}
 SIMILAR = 2  # edits between two names that still count as the same (forword ~ forward)
 
 
@@ -50,8 +50,8 @@ class Keys:
     own: dict[str, str] = field(default_factory=dict)  # the submission's name -> key (its weights)
 
     def __post_init__(self) -> None:
-        groups = {"inputs": self.a.inputs, "targets": self.a.targets, "weights": self.a.weights}
-        named = {group: key for key, group in self.a.lists.items()}
+        groups = {"inputs": self.a.inputs, "targets": self.a.targets, "weights": self.a.weights, "grads": self.grads}
+        named: dict[str, str] = {group: key for key, group in self.a.lists.items()}
         for group, members in groups.items():
             key = named.get(group, DEFAULT_PACKS[group])
             if len(members) > 1 and key not in self.scalars:
@@ -68,7 +68,8 @@ class Keys:
         return [f"d_{w}" for w in self.a.weights]
 
     def pack_of(self, group: str) -> str | None:
-        members = {"inputs": self.a.inputs, "targets": self.a.targets, "weights": self.a.weights}[group]
+        members = {"inputs": self.a.inputs, "targets": self.a.targets, "weights": self.a.weights,
+                   "grads": self.grads}[group]
         return next((k for k, m in self.packs.items() if m == members), None)
 
     def key(self, name: str) -> str | None:

@@ -26,7 +26,7 @@ def check_runs(ev: Evidence, done: Mapping[str, CheckResult]) -> CheckResult:
         message = t("checks.runs.exit", code=e.exit_code, where=ev.source.place(e.line, e.function))
     else:
         message = t("checks.runs.raised", type=e.type, where=ev.source.place(e.line, e.function), message=e.message)
-        if e.line is not None and "input(" in ev.source.line(e.line):
+        if e.type == "EOFError" or e.line is not None and "input(" in ev.source.line(e.line):
             message += "\n" + t("checks.runs.input")
     return CheckResult(id="runs", status="error", score=0, max_score=points, hints=hints, message=message)
 

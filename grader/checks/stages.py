@@ -105,15 +105,37 @@ def check_forward(ev: Evidence, done: Mapping[str, CheckResult]) -> CheckResult:
     result = diagnosed(ev, summarize(ev, "forward", per_case(ev, "forward", "forward", "forward", observe)),
                        "forward", "forward", observe)
     init = ev.task.expect_init
-    seen = ev.observed("forward", ev.cases[0])
-    if init is not None and result.status == "pass" and seen is not None:
-        wrong = [n for n in ev.a.weights if seen.frame.case.get(n) != init]
+    start = _own_start(ev)
+    if init is not None and result.status == "pass" and start is not None:
+        wrong = [n for n, v in start.items() if v != init]
         if wrong:
             result = result.model_copy(update={
                 "status": "fail", "score": 0.0,
                 "message": t("checks.forward.wrong_start", title=ev.task.title, names=t("common.names").join(wrong),
                              init=init)})
     return result
+
+
+def _members(ev: Evidence) -> list[str]:
+    """The weight each position of the program's own trace holds: a packed vector's order as its forward showed."""
+    layout = ev.seen.layout
+    return list(layout.order) if layout is not None and layout.order else list(ev.a.weights)
+
+
+def _own_start(ev: Evidence) -> dict[str, float] | None:
+    """The weights the program itself starts from: its globals when loaded, else its run's first backward()."""
+    load, main = ev.seen.load, ev.seen.main
+    w = ev.decision.weights
+    if main is not None and main.steps:  # a notebook trains while it loads: its first backward() is the start
+        first = [scalar(v)[0] for v in main.steps[0].weights]
+        return {k: v for k, v in zip(_members(ev), first) if v is not None} or None
+    if load is not None and w.packed is not None and w.packed in load.globals:
+        got = load.globals[w.packed].numbers
+        return dict(zip(ev.a.weights, got)) if got and len(got) == len(ev.a.weights) else None
+    if load is not None and w.names and all(g in load.globals for g in w.names.values()):
+        got_ = {k: load.globals[g].numbers for k, g in w.names.items()}
+        return {k: v[0] for k, v in got_.items() if v} or None
+    return None
 
 
 # ---------------------------------------------------------------- loss

@@ -27,7 +27,7 @@ from ..plan import Case
 from ..protocol import MainFrame, Step, TrainResult
 from ..spec import Tolerance
 from .evidence import Evidence
-from .stages import FLAT, unbound
+from .stages import FLAT, _members, unbound
 from .verdicts import (by_case, candidates, hidden_text, lost, mismatches, raised, reference_values, skipped,
                        summarize, with_diagnosis)
 
@@ -131,8 +131,8 @@ def _from_main(ev: Evidence, done: Mapping[str, CheckResult]) -> CheckResult:
     step, how = _step(ev, main)
     problem, ids = _mechanics(ev, main, members, step)
     settings = _settings(ev, main, step, how)
-    if problem:
-        return with_diagnosis(CheckResult(status="fail", score=0, message=t(
+    if problem:  # an error where the loop also crashed (the problem is why, as far as the trace shows)
+        return with_diagnosis(CheckResult(status="error" if main.error else "fail", score=0, message=t(
             "checks.training.loop_failed", what=settings, detail=problem), **base), ids)
     if main.error is not None:
         return CheckResult(status="error", score=0, message=t("checks.training.loop_unfinished"), **base)
@@ -155,12 +155,6 @@ def _from_main(ev: Evidence, done: Mapping[str, CheckResult]) -> CheckResult:
         return with_diagnosis(CheckResult(status="fail", score=0, message=t(
             "checks.training.loop_failed", what=settings, detail=mismatches(mism)), **base), ids)
     return CheckResult(status="pass", score=points, message=t("checks.training.loop_pass", what=settings), **base)
-
-
-def _members(ev: Evidence) -> list[str]:
-    """The weight each traced position holds: the packed vector's order as its forward showed it."""
-    layout = ev.seen.layout
-    return list(layout.order) if layout is not None and layout.order else list(ev.a.weights)
 
 
 def _ordered(members: list[str], values: list[float | None]) -> dict[str, float]:
@@ -188,7 +182,12 @@ def _step(ev: Evidence, main: MainFrame) -> tuple[float, str]:
 def _mechanics(ev: Evidence, main: MainFrame, members: list[str], step: float) -> tuple[str, list[str]]:
     """What is wrong with the loop's own steps, and the known mistake it is (empty when nothing is)."""
     _, tol = ev.spec("training")
-    if step <= 0:
+    held = {*ev.decision.weights.names.values(), ev.decision.weights.packed}
+    if step == 0 and any(u.rebinds and u.target in held for u in ev.facts.updates):  # w = w - lr * w.grad
+        return t("checks.training.not_leaf", round=1), _ids(ev, "non-leaf")
+    if step == 0:
+        return t("checks.training.unchanged"), []
+    if step < 0:
         return t("checks.update.sign_error"), ["update-sign-error"]
     steps: list[Step] = list(main.steps)
     for k in range(1, len(steps)):
@@ -245,7 +244,7 @@ def _settings(ev: Evidence, main: MainFrame, step: float, how: str) -> str:
         if epochs is not None:
             return t("checks.training.settings_epochs", updates=n, epochs=epochs, samples=len(xs), step=step,
                      data=shown)
-        return t("checks.training.settings", updates=n, step=step) + " " + shown
+        return t("checks.training.settings_data", updates=n, step=step, data=shown)
     return t("checks.training.settings", updates=n, step=step)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .values import scalar, several
+from .values import scalar, spread
 
 
 class Unbound(Exception):
@@ -63,8 +63,8 @@ class Caller:
 
     def feed(self, values: dict[str, Any]) -> dict[str, float]:
         """Forward's outputs of these values, added to them by their keys; their numbers are returned."""
-        outs = several(self.call("forward", values))
         keys = self.outputs["forward"]
+        outs = spread(self.call("forward", values), len(keys))
         values.update(zip(keys, outs))
         return {k: v for k, o in zip(keys, outs) if (v := scalar(o)) is not None}
 
@@ -84,6 +84,6 @@ class Caller:
         keys = self.outputs.get(role, [])
         if "error" not in keys:
             return None
-        outs = several(self.call(role, values))
+        outs = spread(self.call(role, values), len(keys))
         at = keys.index("error")
         return scalar(outs[at]) if at < len(outs) else None

@@ -24,7 +24,7 @@ from grader.protocol import (AutogradResult, BackwardResult, CallResult, ChildEr
 
 from .calls import Caller, NoNumbers, Unbound
 from .runtime import Emitter, child_error, limited, new_module, patch_runtime
-from .values import Builder, is_tensor, kind, numbers, returned, scalar, several
+from .values import Builder, is_tensor, kind, numbers, returned, scalar, several, spread
 
 MAX_GLOBALS = 200  # globals described for binding
 
@@ -311,8 +311,9 @@ def install_tracer() -> None:
 
 def probe_call(s: Session, case: dict[str, float], probe: dict[str, Any]) -> dict[str, Any]:
     values = s.builder.build(case)
-    fed = s.caller.fed(probe["role"], values)
-    return CallResult(returned=returned(s.caller.call(probe["role"], values)), fed=fed).__dict__
+    role = probe["role"]
+    fed = s.caller.fed(role, values)
+    return CallResult(returned=returned(s.caller.call(role, values), len(s.binding["outputs"][role])), fed=fed).__dict__
 
 
 def probe_autograd(s: Session, case: dict[str, float], probe: dict[str, Any]) -> dict[str, Any]:
@@ -333,7 +334,7 @@ def probe_backward(s: Session, case: dict[str, float], probe: dict[str, Any]) ->
     fed = s.caller.fed(probe["role"], values) or {}
     grads = s.caller.call(probe["role"], values)
     numeric = s.numeric(case) if probe["numeric"] else None
-    return BackwardResult(returned=returned(grads), fed=fed, numeric=numeric).__dict__
+    return BackwardResult(returned=returned(grads, len(s.binding["weights"])), fed=fed, numeric=numeric).__dict__
 
 
 def _updated(s: Session, result: Any) -> Any:
@@ -368,7 +369,7 @@ def probe_update(s: Session, case: dict[str, float], probe: dict[str, Any]) -> d
     if s.binding["framework"] == "torch":
         s.builder.set_grads(values, grads)
     else:
-        values.update(zip(s.binding["outputs"]["backward"], grads))
+        s.builder.extend(values, dict(zip(s.binding["outputs"]["backward"], grads)))
     _update(s, values)
     after = s.builder.grads(values) if s.binding["framework"] == "torch" else None
     return UpdateResult(weights=s.builder.weight_numbers(values), grads_after=after).__dict__
@@ -399,8 +400,8 @@ def probe_train(s: Session, case: dict[str, float], probe: dict[str, Any]) -> di
         else:
             s.caller.feed(values)
             error = values.get("error")
-            got = several(s.caller.call("backward", values))
-            values.update(zip(outputs["backward"], got))
+            got = spread(s.caller.call("backward", values), len(outputs["backward"]))
+            s.builder.extend(values, dict(zip(outputs["backward"], got)))
             record = Round(weights=weights, loss=numbers(error) if "error" in values else None,
                            grads=[numbers(g) for g in got])
         rounds.append(record)

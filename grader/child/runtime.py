@@ -1,5 +1,5 @@
 """The child's runtime around the submission: its own output channel, timers, errors as protocol
-codes, and the patches that keep a submission's habits (exits, prints, `input()`, a GUI backend)
+codes, and the patches that keep a submission's habits (exits, prints, a GUI backend)
 from ending or stalling the child.
 
 Everything here is bound before the submission runs, so patching `os` or `json` later
@@ -53,11 +53,6 @@ def discard(*args: Any, **kwargs: Any) -> None:
     formatted or written, since nobody reads it (torch's repr is slow)."""
 
 
-def no_keyboard(prompt: object = "") -> str:
-    """The submission's input(): nobody is at the keyboard, so every question gets an empty line (Enter)."""
-    return ""
-
-
 def patch_runtime() -> None:
     """What every run of a submission needs: a plotting backend without a screen whatever the file asks."""
     os.environ.setdefault("MPLBACKEND", "Agg")
@@ -75,8 +70,9 @@ def patch_runtime() -> None:
 
 
 def module_builtins() -> dict[str, Any]:
-    """The builtins a submission's module sees: print and IPython's display discard, input answers Enter."""
-    return {**builtins.__dict__, "print": discard, "display": discard, "input": no_keyboard}
+    """The builtins a submission's module sees: print and IPython's display discard what they are given
+    (input() meets the empty stdin, as `python file.py < /dev/null` would: EOFError)."""
+    return {**builtins.__dict__, "print": discard, "display": discard}
 
 
 _armed = False  # a timer set by `limited` is running

@@ -59,9 +59,22 @@ def several(value: Any) -> list[Any]:
     return list(value) if isinstance(value, (tuple, list)) else [value]
 
 
-def returned(value: Any) -> list[Value]:
-    """A function's return value as the numbers of each of its outputs."""
-    return [numbers(v) for v in several(value)[:MAX_ITEMS]]
+def spread(value: Any, count: int) -> list[Any]:
+    """A return value as its outputs; one array (or tensor, list) of `count` elements where `count` outputs
+    are due is those elements: `return np.array([d_w1, ..., d_w8])` gives eight gradients."""
+    outs = several(value)
+    if count > 1 and len(outs) == 1:
+        try:
+            if len(outs[0]) == count:
+                return [outs[0][i] for i in range(count)]
+        except (TypeError, IndexError):
+            pass
+    return outs
+
+
+def returned(value: Any, count: int = 0) -> list[Value]:
+    """A function's return value as the numbers of each of its outputs (`count` of them due)."""
+    return [numbers(v) for v in spread(value, count)[:MAX_ITEMS]]
 
 
 def scalar(value: Any) -> float | None:
@@ -122,6 +135,15 @@ class Builder:
                 out[p["key"]] = self._pack(p, [case[m] for m in p["members"]], [out[m] for m in p["members"]])
         return out
 
+    def extend(self, values: dict[str, Any], new: dict[str, Any]) -> None:
+        """Add values (a stage's outputs) and remake the packs they are members of (`d_w` of d_w1..d_w8)."""
+        values.update(new)
+        for p in self.packs:
+            members = p["members"]
+            if any(m in new for m in members) and all(m in values for m in members):
+                values[p["key"]] = self._pack(p, [scalar(values[m]) or 0.0 for m in members],
+                                              [values[m] for m in members])
+
     def _pack(self, p: dict[str, Any], floats: list[float], objects: list[Any]) -> Any:
         if p["kind"] == "list":
             return list(floats) if p["floats"] else list(objects)
@@ -137,10 +159,12 @@ class Builder:
         return p if p is not None and p["kind"] != "list" else None
 
     def weight_objects(self, values: dict[str, Any]) -> list[Any]:
-        """The objects holding the weights: one each, or the packed one's elements by position."""
-        if self._packed is not None:
-            held = values[self.packed]  # type: ignore[index]
-            return [held[i] for i in range(len(self.weights))]
+        """The objects holding the weights, in the model's order: one each, or the packed one's elements
+        at each weight's position (a packed vector's order may differ from the model's)."""
+        pack = self._packed
+        if pack is not None:
+            held = values[pack["key"]]
+            return [held[pack["members"].index(k)] for k in self.weights]
         return [values[k] for k in self.weights]
 
     def weight_numbers(self, values: dict[str, Any]) -> list[Value]:
@@ -148,17 +172,21 @@ class Builder:
 
     def grads(self, values: dict[str, Any]) -> list[Value]:
         """Each weight's .grad (torch), read where autograd leaves it: the leaf, or the packed leaf."""
-        if self._packed is not None:
-            g = getattr(values[self.packed], "grad", None)  # type: ignore[index]
-            return [None] * len(self.weights) if g is None else [numbers(g[i]) for i in range(len(self.weights))]
+        pack = self._packed
+        if pack is not None:
+            g = getattr(values[pack["key"]], "grad", None)
+            return [None] * len(self.weights) if g is None else \
+                [numbers(g[pack["members"].index(k)]) for k in self.weights]
         return [None if getattr(w, "grad", None) is None else numbers(w.grad) for w in self.weight_objects(values)]
 
     def set_grads(self, values: dict[str, Any], grads: list[float]) -> None:
         """Hand the weights known gradients, as a backward() would have left them."""
         torch = self.torch
-        if self._packed is not None:
-            held = values[self.packed]  # type: ignore[index]
-            held.grad = torch.tensor(grads, dtype=held.dtype).reshape(held.shape)
+        pack = self._packed
+        if pack is not None:
+            held = values[pack["key"]]
+            by_key = dict(zip(self.weights, grads))
+            held.grad = torch.tensor([by_key[m] for m in pack["members"]], dtype=held.dtype).reshape(held.shape)
             return
         for w, g in zip(self.weight_objects(values), grads):
             w.grad = torch.full_like(w, g).detach()
@@ -168,7 +196,8 @@ class Builder:
         pack = self._packed
         if pack is not None:
             if isinstance(new, (list, tuple)) and len(new) == len(self.weights):  # parts of a packed array
-                new = self._pack(pack, [scalar(v) or 0.0 for v in new], [])
+                by_key = dict(zip(self.weights, new))
+                new = self._pack(pack, [scalar(by_key[m]) or 0.0 for m in pack["members"]], [])
             values[pack["key"]] = new
             return
         values.update(zip(self.weights, new))
