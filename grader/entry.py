@@ -1,5 +1,6 @@
-"""The `grade` command's first step: with `--assignment`, its fork server starts importing torch
-(~3 s) before the rest of the grader is imported (~0.3 s); then the command line (cli.py) runs.
+"""The `grade` command's first step: `grade bundle ...` goes to grader/bundle.py (`grade ./bundle` grades
+a path named bundle); otherwise, with `--assignment`, its fork server starts importing torch (~3 s)
+before the rest of the grader is imported (~0.3 s); then the command line (cli.py) runs.
 
 Only a head start: whatever this guesses wrong, the command line decides and starts what it needs.
 """
@@ -14,6 +15,11 @@ from . import ASSIGNMENTS_DIR
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["bundle"]:  # `grade bundle ...` before `grade PATH`: ./bundle grades a path so named
+        from .bundle import main as bundle
+
+        bundle(sys.argv[2:])
+        return
     framework = _framework(sys.argv[1:])
     if framework is not None:
         from . import sandbox
