@@ -26,9 +26,10 @@ from pydantic import ValidationError
 
 import reference
 
-from . import ASSIGNMENTS_DIR, sandbox, secret
+from . import ASSIGNMENTS_DIR, report, sandbox, secret
 from .detect import detect_assignment
-from .feedback import Feedback, error_feedback, gradescope
+from .feedback import Feedback, error_feedback
+from .gradescope import results as gradescope
 from .grade import grade_file
 from .load import LoadError, Source, load
 from .i18n import speaking, t
@@ -175,9 +176,11 @@ def _grade_folder(folder: Path, out: Path, options: Options, jobs: int, force: b
     if gradescope_too:
         for key, fb in ordered.items():
             (out / "gradescope" / key).mkdir(parents=True, exist_ok=True)
-            write_atomic(out / "gradescope" / key / "results.json", json.dumps(gradescope(fb.for_view("student")), indent=2) + "\n")
+            write_atomic(out / "gradescope" / key / "results.json", gradescope(fb.for_view("student")).to_json())
     write_atomic(out / "grades.csv", gradebook(ordered))
-    write_atomic(out / "summary.json", json.dumps(summary(ordered), indent=2, ensure_ascii=False) + "\n")
+    totals = summary(ordered)
+    write_atomic(out / "summary.json", json.dumps(totals, indent=2, ensure_ascii=False) + "\n")
+    write_atomic(out / "report.html", report.render(ordered, totals, options.lang))
     histogram(ordered, out / "histogram.png")
     return ordered
 
@@ -229,13 +232,14 @@ def histogram(results: dict[str, Feedback], target: Path) -> None:
 
 
 def gradebook(results: dict[str, Feedback]) -> str:
-    """SPEC §3: submission, score, max_score, status, then one column per check id (its points)."""
+    """SPEC §3: submission, score, max_score, status, task (as graded: detection can differ per file), then one
+    column per check id (its points)."""
     buf = io.StringIO()
     w = csv.writer(buf)
-    w.writerow(["submission", "score", "max_score", "status", *CHECK_IDS])
+    w.writerow(["submission", "score", "max_score", "status", "task", *CHECK_IDS])
     for key, fb in results.items():
         scores = {c.id: c.score for c in fb.checks}
-        w.writerow([key, f"{fb.score:g}", f"{fb.max_score:g}", fb.status,
+        w.writerow([key, f"{fb.score:g}", f"{fb.max_score:g}", fb.status, fb.task or "",
                     *(f"{scores[c]:g}" if c in scores else "" for c in CHECK_IDS)])
     return buf.getvalue()
 

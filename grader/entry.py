@@ -1,10 +1,18 @@
-"""The `grade` command: the command line (cli.py), which starts the assignment's fork server as soon as it
-has parsed the options, before it imports the rest of the grader."""
+"""The `grade` command: `grade bundle ...` goes to grader/bundle.py (`grade ./bundle` grades a path named
+bundle); everything else to the command line (cli.py), which starts the assignment's fork server as soon
+as it has parsed the options, before it imports the rest of the grader."""
 
 from __future__ import annotations
 
+import sys
+
 
 def main() -> None:
+    if sys.argv[1:2] == ["bundle"]:  # `grade bundle ...` before `grade PATH`: ./bundle grades a path so named
+        from .bundle import main as bundle
+
+        bundle(sys.argv[2:])
+        return
     from .cli import app
 
     app()

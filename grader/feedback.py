@@ -168,19 +168,3 @@ def _render_text(fb: Feedback) -> str:
     lines.append("  " + t("feedback.score", score=_points(fb.score), max_score=_points(fb.max_score)))
     return "\n".join(lines)
 
-
-def gradescope(fb: Feedback) -> dict[str, object]:
-    """Gradescope's autograder results.json for one submission (in its language), so courses there can upload
-    our verdicts."""
-    with speaking(fb.lang):
-        tests: list[dict[str, object]] = [
-            {"name": c.id, "score": c.score, "max_score": c.max_score,
-             "status": "passed" if c.status in ("pass", "skipped") and c.score >= c.max_score else "failed",
-             "output": "\n".join([c.message, *(t("feedback.hint", hint=h) for h in c.hints
-                                               if c.status in ("fail", "error"))]),
-             "visibility": "visible"}
-            for c in fb.checks
-        ]
-        output = t("feedback.not_graded", error=fb.error) if fb.status == "error" else "\n".join(fb.notes)
-    return {"score": fb.score, "max_score": fb.max_score, "execution_time": fb.seconds, "output": output,
-            "tests": tests}

@@ -17,6 +17,7 @@ import pytest
 from grader import batch, sandbox
 from grader.feedback import Feedback
 from grader.options import Options
+from grader.gradescope import GradescopeResults
 from grader.grade import grade_file
 from grader.spec import CHECK_IDS
 
@@ -49,23 +50,26 @@ def test_every_submission_gets_its_json_a_row_and_the_summary(classroom: Path, t
     assert results["bob__hw3"].score == total("bp-torch") - points("bp-torch", "update")  # one bug, one check
     assert results["dave"].status == "error"
     rows = list(csv.DictReader((out / "grades.csv").open()))
-    assert list(rows[0]) == ["submission", "score", "max_score", "status", *CHECK_IDS]
+    assert list(rows[0]) == ["submission", "score", "max_score", "status", "task", *CHECK_IDS]
     bob = next(r for r in rows if r["submission"] == "bob__hw3")
     assert (bob["update"], bob["training"], bob["gradients"], bob["policy"]) == (
         "0", f"{points('bp-torch', 'training'):g}", f"{points('bp-torch', 'gradients'):g}", "")
+    assert {r["submission"]: r["task"] for r in rows} == {k: fb.task or "" for k, fb in results.items()}
+    assert bob["task"] == "sigmoid" and next(r for r in rows if r["submission"] == "dave")["task"] == ""
+    report = (out / "report.html").read_text(encoding="utf-8")
+    assert report.count("<tr data-status=") == 5 and report.count("<dialog ") == 5
     s = json.loads((out / "summary.json").read_text())
     assert (s["count"], s["graded"], s["errors"]) == (5, 4, 1)
     assert s["pass_rate"]["update"] == 0.5  # alice and carol.ipynb pass; bob and carol fail
     assert any("syntax error at line 1" in f["message"] for f in s["common_failures"])
     assert not list(out.glob(".*.tmp"))
     assert (out / "histogram.png").read_bytes().startswith(b"\x89PNG")
-    gs = json.loads((out / "gradescope" / "bob__hw3" / "results.json").read_text())
-    assert (gs["score"], gs["max_score"]) == (results["bob__hw3"].score, total("bp-torch"))
-    assert isinstance(gs["execution_time"], float)
-    update = next(t for t in gs["tests"] if t["name"] == "update")
-    assert update["status"] == "failed" and update["visibility"] == "visible" and "hint:" in update["output"]
-    assert {t["status"] for t in gs["tests"] if t["name"] != "update" and t["name"] != "training"} == {"passed"}
-    assert set(gs["tests"][0]) == {"name", "score", "max_score", "status", "output", "visibility"}
+    gs = GradescopeResults.model_validate_json((out / "gradescope" / "bob__hw3" / "results.json").read_text())
+    assert (gs.score, sum(t.max_score for t in gs.tests)) == (results["bob__hw3"].score, total("bp-torch"))
+    assert isinstance(gs.execution_time, float)
+    update = next(t for t in gs.tests if t.name == "update")
+    assert update.status == "failed" and update.visibility == "visible" and "hint:" in update.output
+    assert {t.status for t in gs.tests if t.name != "update" and t.name != "training"} == {"passed"}
 
 
 def test_files_read_while_the_server_starts_are_graded_as_alone(classroom: Path, tmp_path: Path,
@@ -218,6 +222,8 @@ def test_a_class_in_every_seed_style_without_assignment_is_graded_as_alone(tmp_p
     results = batch.grade_folder(room, tmp_path / "results", Options(), jobs=2)
     assert [results[k].assignment for k in ("wang__hw2", "li__hw3", "zhang__hw3", "lecture", "hw2_seed000")] == \
         ["bp-numpy", "bp-torch", "bp-torch", "linear", "bp-numpy"]
+    rows = csv.DictReader((tmp_path / "results" / "grades.csv").open())
+    assert {r["submission"]: r["task"] for r in rows} == {k: fb.task for k, fb in results.items()}  # detected each
     for sub in batch.discover(room):
         alone = grade_file(sub.path, Options(view="instructor"))
         assert results[sub.key].model_dump(exclude={"seconds", "submission", "plot", "graded_with"}) == \

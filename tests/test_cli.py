@@ -92,7 +92,7 @@ def test_folder_mode(tmp_path: Path):
     assert r.returncode == 0, r.stderr
     assert "2 submissions: 2 graded" in r.stdout and "training: your own loop (300 updates" in r.stdout
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
-        "forgot_zero_grad.json", "grades.csv", "histogram.png", "seed003_linear.json", "summary.json"]
+        "forgot_zero_grad.json", "grades.csv", "histogram.png", "report.html", "seed003_linear.json", "summary.json"]
 
 
 @pytest.mark.parametrize("args, started", [
