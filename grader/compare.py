@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .i18n import t
+from .protocol import NotNumbers
 from .spec import Tolerance
 
 
@@ -49,11 +50,9 @@ def scalar(value: Any) -> tuple[float | None, str]:
     """One number out of an observed value ([0.5] or a description dict), or why not."""
     if value is None:
         return None, t("compare.nothing")
-    if isinstance(value, dict):
-        shape = value.get("shape")
-        kind = value.get("type", "value")
-        return None, t("compare.a_kind", kind=kind) if shape is None else t("compare.a_kind_of_shape", kind=kind,
-                                                                                shape=shape)
+    if isinstance(value, NotNumbers):
+        return None, t("compare.a_kind", kind=value.type) if value.shape is None else \
+            t("compare.a_kind_of_shape", kind=value.type, shape=value.shape)
     if isinstance(value, list) and len(value) == 1 and isinstance(value[0], (int, float)):
         return float(value[0]), ""
     if isinstance(value, list):
