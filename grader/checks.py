@@ -19,7 +19,7 @@ from reference.mistakes import MISTAKES, REFERENCE, Mistake, applicable
 from . import plan
 from .compare import Mismatch, compare, scalar
 from .detect import Outline
-from .expected import backward, expected, trained
+from .expected import backward, expected, fed_names, trained
 from .feedback import CaseDetail, CaseMismatch, CheckResult, HiddenTally
 from .i18n import current, t
 from .load import Source
@@ -215,19 +215,16 @@ def diagnosed(ev: Evidence, result: CheckResult, role: str, probe: str, observe:
 
 def candidates(ev: Evidence) -> list[Mistake]:
     """The known mistakes a submission of this assignment and task can make."""
-    if ev.a.model == "net222":
-        return applicable(ev.a.framework, ev.task.activation, ev.task.loss)
-    return [m for m in MISTAKES.values() if ev.a.model in m.models]
+    return applicable(ev.a.model, ev.a.framework, ev.task.activation, ev.task.loss)
 
 
 def with_diagnosis(result: CheckResult, ids: list[str]) -> CheckResult:
     """The mistake's name and explanation join the message; its fix leads the hints."""
     if not ids:
         return result
-    texts = [MISTAKES[i].text[current()] for i in ids]
-    message = result.message + "".join("\n" + t("checks.likely_mistake", name=x.name, explanation=x.explanation)
-                                       for x in texts)
-    hints = [t("checks.fix", fix=x.fix) for x in texts] + result.hints
+    message = result.message + "".join("\n" + t("checks.likely_mistake", name=t(f"mistakes.{i}.name"),
+                                                 explanation=t(f"mistakes.{i}.explanation")) for i in ids)
+    hints = [t("checks.fix", fix=t(f"mistakes.{i}.fix")) for i in ids] + result.hints
     return result.model_copy(update={"diagnosis": ids, "message": message, "hints": hints})
 
 
@@ -315,7 +312,7 @@ def check_gradients(ev: Evidence) -> CheckResult:
         if role == "backward":
             got, problem = outputs(ev, "backward", frame)
             fed = frame.get("fed") or {}
-            if all(isinstance(fed.get(k), (int, float)) for k in ("out_o1", "out_o2", "out_h1", "out_h2")):
+            if all(isinstance(fed.get(k), (int, float)) for k in fed_names(ev.a)):
                 want = backward(ev.a, ev.task, case_values(ev, case, frame) or case.values, fed, model)
             return want, got, problem
         grads = frame.get("grads") or {}
@@ -359,9 +356,11 @@ def _span(names: list[str]) -> str:
 
 
 def _consecutive(names: list[str]) -> bool:
-    digits = [n.rsplit("w", 1)[-1] for n in names]
-    return all(d.isdigit() for d in digits) and \
-        [int(d) for d in digits] == list(range(int(digits[0]), int(digits[0]) + len(digits)))
+    """d_w1, d_w2, d_w3 (or d_b3, d_b4): one stem, numbers counting up by one."""
+    found = [m for n in names if (m := re.fullmatch(r"(.*?)(\d+)", n))]
+    numbers = [int(m[2]) for m in found]
+    return len(found) == len(names) and len({m[1] for m in found}) == 1 and \
+        numbers == list(range(numbers[0], numbers[0] + len(numbers)))
 
 
 def check_update(ev: Evidence) -> CheckResult:

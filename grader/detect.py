@@ -72,9 +72,12 @@ def assignment_score(a: Assignment, o: Outline) -> float:
 
 
 def detect_assignment(assignments: dict[str, Assignment], tree: ast.Module) -> str | None:
+    """The best score; a tie goes to the assignment more of whose globals the file sets (the more specific one:
+    a net with biases sets all of bp-numpy's weights and its own biases too)."""
     o = outline(tree)
-    scored = sorted(((assignment_score(a, o), key) for key, a in assignments.items()), reverse=True)
-    best_score, best = scored[0]
+    scored = sorted(((assignment_score(a, o), len(o.globals.intersection(a.detect.globals)), key)
+                     for key, a in assignments.items()), reverse=True)
+    best_score, _, best = scored[0]
     return best if best_score > 0 else None
 
 
