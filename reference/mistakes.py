@@ -24,13 +24,14 @@ Conventions
   `forms`: `(o1-y1)**2 + (o2-y2)**2`, `MSELoss()(o1, y1) + MSELoss()(o2, y2)` and
   `MSELoss(reduction='sum')` are all `loss-doubled`; `torch.stack([o1, o2])` (dim 0) and
   one `CrossEntropyLoss` per output are both `cross-entropy-over-one-class`.
-- At all-zero weights (task zero-init) three entries give the reference's first
-  pass exactly: `hidden-sigmoid-derivative-missing` (the hidden gradients are 0
-  either way, since w5..w8 = 0), `weights-row-by-row` and
-  `hidden-weights-row-by-row` (equal weights cannot be told apart). Training
-  from zero at step 1 shows the first two in round 2, and
-  `hidden-weights-row-by-row` only in round 3 (the hidden weights stay 0 for a
-  round); the hidden cases show all three at once.
+- At all-zero weights (task zero-init) five entries give the reference's first
+  pass exactly: `hidden-sigmoid-derivative-missing` and
+  `hidden-delta-missing-output-slope` (the hidden gradients are 0 either way,
+  since w5..w8 = 0), `output-delta-hidden-slope` (h = o = 1/2, so h(1-h) =
+  o(1-o)), `weights-row-by-row` and `hidden-weights-row-by-row` (equal weights
+  cannot be told apart). Training from zero at step 1 shows
+  `hidden-weights-row-by-row` in round 3 (the hidden weights stay 0 for a round)
+  and the others in round 2; the hidden cases show all five at once.
 
 This module is numpy only: the grader's parent imports it, never torch.
 """

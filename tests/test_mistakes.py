@@ -321,7 +321,8 @@ def test_at_zero_weights_three_mistakes_hide_in_the_first_pass():
     found = applicable("net222", "torch", "sigmoid", "mse") + applicable("net222", "numpy", "sigmoid", "mse")
     hidden = {m.id for m in found if same(observe(m.check, "net222", X, Y, zero, mistake=m),
                                           observe(m.check, "net222", X, Y, zero), 1e-12, 1e-14)}
-    assert hidden == {"hidden-sigmoid-derivative-missing", "weights-row-by-row", "hidden-weights-row-by-row"}
+    assert hidden == {"hidden-sigmoid-derivative-missing", "weights-row-by-row", "hidden-weights-row-by-row",
+                      "output-delta-hidden-slope", "hidden-delta-missing-output-slope"}
     shows = {}
     for mid in hidden:
         m = MISTAKES[mid]
@@ -330,7 +331,8 @@ def test_at_zero_weights_three_mistakes_hide_in_the_first_pass():
             if not same(observe(m.check, "net222", X, Y, w, mistake=m), observe(m.check, "net222", X, Y, w), 1e-6, 1e-9):
                 shows[mid] = rounds + 1
                 break
-    assert shows == {"hidden-sigmoid-derivative-missing": 2, "weights-row-by-row": 2, "hidden-weights-row-by-row": 3}
+    assert shows == {"hidden-sigmoid-derivative-missing": 2, "weights-row-by-row": 2, "hidden-weights-row-by-row": 3,
+                     "output-delta-hidden-slope": 2, "hidden-delta-missing-output-slope": 2}
     doc = mistakes.__doc__.split("At all-zero weights")[1]
     for mid in hidden:
         assert f"`{mid}`" in doc
@@ -658,3 +660,38 @@ def test_swapped_quadratic_terms_match_the_fixture_in_torch():
             np.testing.assert_allclose([v.grad.item() for v in ps], p.grad, rtol=1e-12)
             for v in ps:
                 v.grad = None
+
+
+# ---------------------------------------------------------------- issue 10's mistakes from real programs
+
+def test_a_slip_near_the_right_slope_fails_the_given_case_and_plainly_the_hidden_ones():
+    """h(1-h) for o(1-o): both near 1/4 on the homework's numbers, yet no gradient hides inside the tolerance."""
+    a = load_all()["bp-numpy"]
+    from grader.plan import cases
+
+    m = MISTAKES["output-delta-hidden-slope"]
+    rtol, atol = tolerance("net222", "numpy", "gradients")
+    off = []
+    for case in cases(a, a.tasks["default"]):
+        x, y, w = ([case.values[n] for n in names] for names in (a.inputs, a.targets, a.weights))
+        ref = observe("gradients", "net222", x, y, w, fed=True)["grad"]
+        bad = observe("gradients", "net222", x, y, w, fed=True, mistake=m)["grad"]
+        assert np.all(np.abs(bad - ref) > 100 * (atol + rtol * np.abs(ref))), case.index  # every gradient fails
+        off.append(float(np.max(np.abs(bad - ref) / np.abs(ref))))
+    assert off[0] < 0.014 and min(off[1:]) > 0.05, off  # 1.3% at most on the given case, 6-17% on the hidden ones
+
+
+def test_a_bias_updated_from_w1_matches_the_lecture_loop_in_torch():
+    """quadratic/bias_updated_from_w1.py's loop in float64: w1 and w2 step first, then b from w1's new value."""
+    xs, ys = [1.0, 2.0, 3.0], [2.0, 4.0, 6.0]
+    w1, w2, b = (torch.tensor([1.0], dtype=torch.float64, requires_grad=True) for _ in range(3))
+    for k in range(300):
+        ((w1 * xs[k % 3] ** 2 + w2 * xs[k % 3] + b - ys[k % 3]) ** 2).backward()
+        w1.data = w1.data - 0.01 * w1.grad.data
+        w2.data = w2.data - 0.01 * w2.grad.data
+        b.data = w1.data - 0.01 * b.grad.data
+        for p in (w1, w2, b):
+            p.grad.data.zero_()
+    m = MISTAKES["lecture-bias-updated-from-w1"].on("quadratic")
+    _, ours = m.train([([x], [y]) for x, y in zip(xs, ys)], [1.0, 1.0, 1.0], 0.01, 300)
+    np.testing.assert_allclose(ours, [w1.item(), w2.item(), b.item()], rtol=1e-12)
