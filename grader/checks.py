@@ -351,16 +351,20 @@ def _consistency(ev: Evidence, given: CaseVerdict) -> str:
 
 
 def _span(names: list[str]) -> str:
-    return t("common.names").join(names) if len(names) < 3 else f"{names[0]}..{names[-1]}" if _consecutive(names) \
-        else t("common.names").join(names)
+    """The names joined, each run of three or more counting up under one stem shortened: d_w1..d_w4, d_b1, d_b2."""
+    runs: list[list[str]] = []
+    for name in names:
+        if runs and _follows(runs[-1][-1], name):
+            runs[-1].append(name)
+        else:
+            runs.append([name])
+    return t("common.names").join(f"{r[0]}..{r[-1]}" if len(r) >= 3 else t("common.names").join(r) for r in runs)
 
 
-def _consecutive(names: list[str]) -> bool:
-    """d_w1, d_w2, d_w3 (or d_b3, d_b4): one stem, numbers counting up by one."""
-    found = [m for n in names if (m := re.fullmatch(r"(.*?)(\d+)", n))]
-    numbers = [int(m[2]) for m in found]
-    return len(found) == len(names) and len({m[1] for m in found}) == 1 and \
-        numbers == list(range(numbers[0], numbers[0] + len(numbers)))
+def _follows(before: str, name: str) -> bool:
+    """d_w3 follows d_w2: the same stem, the next number."""
+    a, b = re.fullmatch(r"(.*?)(\d+)", before), re.fullmatch(r"(.*?)(\d+)", name)
+    return bool(a and b and a[1] == b[1] and int(b[2]) == int(a[2]) + 1)
 
 
 def check_update(ev: Evidence) -> CheckResult:
