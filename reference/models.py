@@ -5,5 +5,6 @@ from __future__ import annotations
 from .lecture import LINEAR, QUADRATIC
 from .model import Model
 from .net222 import MODEL as NET222
+from .net222_bias import MODEL as NET222_BIAS
 
-MODELS: dict[str, Model] = {m.id: m for m in (NET222, LINEAR, QUADRATIC)}
+MODELS: dict[str, Model] = {m.id: m for m in (NET222, NET222_BIAS, LINEAR, QUADRATIC)}

@@ -16,6 +16,8 @@ X, Y = [0.5, 0.3], [0.23, -0.07]
 W = [0.2, -0.4, 0.5, 0.6, 0.1, -0.5, -0.3, 0.8]
 COMBOS = [(a, l) for a in net222.ACTIVATIONS for l in net222.LOSSES]
 NET = net222.MODEL
+BIAS = MODELS["net222-bias"]
+B = [0.35, 0.35, 0.60, 0.60]  # b1, b2 (h1, h2), b3, b4 (o1, o2): bp-bias's given biases
 LECTURE = {"linear": LINEAR, "quadratic": QUADRATIC}
 
 
@@ -128,6 +130,11 @@ def test_given_cases_are_the_homework_numbers(aid: str):
     assert (g.inputs, g.targets, g.weights) == (X, Y, W)
 
 
+def test_bp_bias_gives_the_homework_numbers_and_its_biases():
+    g = load_assignment("bp-bias").given
+    assert (g.inputs, g.targets, g.weights, g.step) == (X, Y, W + B, 1.0)
+
+
 def test_lecture_given_data():
     for aid, start in (("linear", [1.0]), ("quadratic", [1.0, 1.0, 1.0])):
         g = load_assignment(aid).given
@@ -175,3 +182,55 @@ def test_an_assignment_naming_an_unknown_model_or_other_names_is_refused():
                              "roles.forward outputs o1, o2")):
         with pytest.raises(ValueError, match=message):
             type(load_assignment("bp-numpy")).model_validate({**raw, **change})
+
+
+# ---------------------------------------------------------------- the network with biases (bp-bias)
+
+
+def bias_cases(n: int, act: str):
+    rng = np.random.default_rng(13)
+    found = 0
+    while found < n:
+        x, y, w = rng.uniform(-1, 1, 2), rng.uniform(0.05, 0.95, 2), rng.uniform(-1, 1, 12)
+        if act == "relu" and np.min(np.abs(BIAS.evaluate(x, y, w, act).z)) < 1e-3:
+            continue  # off the kink
+        found += 1
+        yield x, y, w
+
+
+@pytest.mark.parametrize("act,loss", COMBOS)
+def test_the_biased_net_by_hand_equals_autograd_and_finite_differences(act: str, loss: str):
+    h = 1e-6
+    for x, y, w in [(X, Y, W + B), *bias_cases(20, act)]:
+        mine, theirs = BIAS.evaluate(x, y, w, act, loss), autograd.evaluate_bias(x, y, w, act, loss)
+        np.testing.assert_allclose(ho(mine), ho(theirs), rtol=1e-12, atol=1e-14)
+        assert mine.loss == pytest.approx(theirs.loss, rel=1e-12, abs=1e-14)
+        np.testing.assert_allclose(mine.grad, theirs.grad, rtol=1e-10, atol=1e-14)
+        w = np.asarray(w, dtype=float)
+        numeric = []
+        for i in range(12):
+            up, down = w.copy(), w.copy()
+            up[i] += h
+            down[i] -= h
+            numeric.append((BIAS.evaluate(x, y, up, act, loss).loss - BIAS.evaluate(x, y, down, act, loss).loss) / (2 * h))
+        np.testing.assert_allclose(mine.grad, numeric, atol=1e-7)
+
+
+def test_the_biased_net_with_zero_biases_is_the_homework_net():
+    for x, y, w in [(X, Y, W + B), *bias_cases(10, "sigmoid")]:
+        no_bias = NET.evaluate(x, y, w[:8])
+        p = BIAS.evaluate(x, y, [*w[:8], 0.0, 0.0, 0.0, 0.0])
+        assert p.outputs == no_bias.outputs
+        np.testing.assert_array_equal(p.grad[:8], no_bias.grad)
+
+
+def test_a_bias_gradient_is_its_units_delta():
+    """Each weight's gradient is the delta of the unit it enters times what it carries; a bias carries 1."""
+    for x, y, w in [(X, Y, W + B), *bias_cases(10, "sigmoid")]:
+        p = BIAS.evaluate(x, y, w)
+        d = dict(zip(BIAS.params, p.grad))
+        h1, h2 = ho(p)[0]
+        assert d["w5"] == pytest.approx(d["b3"] * h1, rel=1e-12) and d["w8"] == pytest.approx(d["b4"] * h2, rel=1e-12)
+        assert d["w1"] == pytest.approx(d["b1"] * x[0], rel=1e-12) and d["w4"] == pytest.approx(d["b2"] * x[1], rel=1e-12)
+    assert [(u.name, u.incoming, u.outgoing) for u in BIAS.hidden] == [
+        ("h1", ("w1", "w3", "b1"), ("w5", "w6")), ("h2", ("w2", "w4", "b2"), ("w7", "w8"))]
