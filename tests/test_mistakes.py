@@ -19,7 +19,6 @@ import torch
 
 from grader.spec import load_all
 from reference import autograd, mistakes, net222
-from reference.lecture import LINEAR, QUADRATIC
 from reference.mistakes import CHECKS, MISTAKES, REFERENCE, Mistake, applicable
 from reference.models import MODELS
 from reference.net222 import Net222

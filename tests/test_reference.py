@@ -26,54 +26,60 @@ def ho(p) -> tuple[list[float], list[float]]:
     return [p.outputs["out_h1"], p.outputs["out_h2"]], [p.outputs["out_o1"], p.outputs["out_o2"]]
 
 
-def random_cases(n: int, act: str):
-    rng = np.random.default_rng(7)
+# each 2-2-2 model, its given parameters and its torch re-derivation
+NETS = {"net222": (W, autograd.evaluate), "net222-bias": (W + B, autograd.evaluate_bias)}
+
+
+def random_cases(model: str, n: int, act: str):
+    m, rng = MODELS[model], np.random.default_rng(7)
     found = 0
     while found < n:
-        x, y, w = rng.uniform(-1, 1, 2), rng.uniform(0.05, 0.95, 2), rng.uniform(-1, 1, 8)
-        p = NET.evaluate(x, y, w, act)
+        x, y, w = rng.uniform(-1, 1, 2), rng.uniform(0.05, 0.95, 2), rng.uniform(-1, 1, len(m.params))
+        p = m.evaluate(x, y, w, act)
         if act == "relu" and np.min(np.abs(p.z)) < 1e-3:
             continue  # stay off the kink, where the derivative is a convention
         found += 1
         yield x, y, w
 
 
+def slopes(m, x, y, w, act: str = "sigmoid", loss: str = "mse", h: float = 1e-6) -> list[float]:
+    """dE/dparam by central differences of the model's own loss."""
+    w = np.asarray(w, dtype=float)
+    numeric = []
+    for i in range(len(w)):
+        up, down = w.copy(), w.copy()
+        up[i] += h
+        down[i] -= h
+        numeric.append((m.evaluate(x, y, up, act, loss).loss - m.evaluate(x, y, down, act, loss).loss) / (2 * h))
+    return numeric
+
+
+@pytest.mark.parametrize("model", NETS)
 @pytest.mark.parametrize("act,loss", COMBOS)
-def test_hand_derivation_equals_autograd(act: str, loss: str):
-    for x, y, w in [(X, Y, W), *random_cases(20, act)]:
-        mine, theirs = NET.evaluate(x, y, w, act, loss), autograd.evaluate(x, y, w, act, loss)
+def test_hand_derivation_equals_autograd(model: str, act: str, loss: str):
+    given, torch_version = NETS[model]
+    for x, y, w in [(X, Y, given), *random_cases(model, 20, act)]:
+        mine, theirs = MODELS[model].evaluate(x, y, w, act, loss), torch_version(x, y, w, act, loss)
         np.testing.assert_allclose(ho(mine), ho(theirs), rtol=1e-12, atol=1e-14)
         assert mine.loss == pytest.approx(theirs.loss, rel=1e-12, abs=1e-14)
         np.testing.assert_allclose(mine.grad, theirs.grad, rtol=1e-10, atol=1e-14)
 
 
+@pytest.mark.parametrize("model", NETS)
 @pytest.mark.parametrize("act,loss", COMBOS)
-def test_hand_derivation_equals_finite_differences(act: str, loss: str):
-    h = 1e-6
-    for x, y, w in [(X, Y, W), *random_cases(10, act)]:
-        w = np.asarray(w, dtype=float)
-        numeric = []
-        for i in range(8):
-            up, down = w.copy(), w.copy()
-            up[i] += h
-            down[i] -= h
-            numeric.append((NET.evaluate(x, y, up, act, loss).loss - NET.evaluate(x, y, down, act, loss).loss) / (2 * h))
-        np.testing.assert_allclose(NET.evaluate(x, y, w, act, loss).grad, numeric, atol=1e-7)
+def test_hand_derivation_equals_finite_differences(model: str, act: str, loss: str):
+    m, (given, _) = MODELS[model], NETS[model]
+    for x, y, w in [(X, Y, given), *random_cases(model, 10, act)]:
+        np.testing.assert_allclose(m.evaluate(x, y, w, act, loss).grad, slopes(m, x, y, w, act, loss), atol=1e-7)
 
 
 @pytest.mark.parametrize("model,params", [("linear", [1.3]), ("quadratic", [0.7, -1.2, 0.4])])
 def test_lecture_gradient_three_ways(model: str, params: list[float]):
-    h = 1e-6
     m = LECTURE[model]
     for x, y in [(1.0, 2.0), (2.5, -1.0), (-3.0, 6.0)]:
         mine = m.evaluate([x], [y], params).grad
         np.testing.assert_allclose(mine, autograd.lecture_gradient(model, params, x, y), rtol=1e-12)
-        for i in range(len(params)):
-            up, down = np.array(params, dtype=float), np.array(params, dtype=float)
-            up[i] += h
-            down[i] -= h
-            fd = (m.evaluate([x], [y], up).loss - m.evaluate([x], [y], down).loss) / (2 * h)
-            assert mine[i] == pytest.approx(fd, abs=1e-6)
+        np.testing.assert_allclose(mine, slopes(m, [x], [y], params), atol=1e-6)
 
 
 def test_spec_figures_of_the_222_network():
@@ -187,37 +193,8 @@ def test_an_assignment_naming_an_unknown_model_or_other_names_is_refused():
 # ---------------------------------------------------------------- the network with biases (bp-bias)
 
 
-def bias_cases(n: int, act: str):
-    rng = np.random.default_rng(13)
-    found = 0
-    while found < n:
-        x, y, w = rng.uniform(-1, 1, 2), rng.uniform(0.05, 0.95, 2), rng.uniform(-1, 1, 12)
-        if act == "relu" and np.min(np.abs(BIAS.evaluate(x, y, w, act).z)) < 1e-3:
-            continue  # off the kink
-        found += 1
-        yield x, y, w
-
-
-@pytest.mark.parametrize("act,loss", COMBOS)
-def test_the_biased_net_by_hand_equals_autograd_and_finite_differences(act: str, loss: str):
-    h = 1e-6
-    for x, y, w in [(X, Y, W + B), *bias_cases(20, act)]:
-        mine, theirs = BIAS.evaluate(x, y, w, act, loss), autograd.evaluate_bias(x, y, w, act, loss)
-        np.testing.assert_allclose(ho(mine), ho(theirs), rtol=1e-12, atol=1e-14)
-        assert mine.loss == pytest.approx(theirs.loss, rel=1e-12, abs=1e-14)
-        np.testing.assert_allclose(mine.grad, theirs.grad, rtol=1e-10, atol=1e-14)
-        w = np.asarray(w, dtype=float)
-        numeric = []
-        for i in range(12):
-            up, down = w.copy(), w.copy()
-            up[i] += h
-            down[i] -= h
-            numeric.append((BIAS.evaluate(x, y, up, act, loss).loss - BIAS.evaluate(x, y, down, act, loss).loss) / (2 * h))
-        np.testing.assert_allclose(mine.grad, numeric, atol=1e-7)
-
-
 def test_the_biased_net_with_zero_biases_is_the_homework_net():
-    for x, y, w in [(X, Y, W + B), *bias_cases(10, "sigmoid")]:
+    for x, y, w in [(X, Y, W + B), *random_cases("net222-bias", 10, "sigmoid")]:
         no_bias = NET.evaluate(x, y, w[:8])
         p = BIAS.evaluate(x, y, [*w[:8], 0.0, 0.0, 0.0, 0.0])
         assert p.outputs == no_bias.outputs
@@ -226,7 +203,7 @@ def test_the_biased_net_with_zero_biases_is_the_homework_net():
 
 def test_a_bias_gradient_is_its_units_delta():
     """Each weight's gradient is the delta of the unit it enters times what it carries; a bias carries 1."""
-    for x, y, w in [(X, Y, W + B), *bias_cases(10, "sigmoid")]:
+    for x, y, w in [(X, Y, W + B), *random_cases("net222-bias", 10, "sigmoid")]:
         p = BIAS.evaluate(x, y, w)
         d = dict(zip(BIAS.params, p.grad))
         h1, h2 = ho(p)[0]
