@@ -59,9 +59,13 @@ def assignment_score(a: Assignment, facts: Facts) -> float:
 
 
 def detect_assignment(assignments: dict[str, Assignment], tree: ast.Module) -> str | None:
+    """The best score; a tie goes to the assignment more of whose globals the file sets (the more specific one:
+    a net with biases sets all of bp-numpy's weights and its own biases too)."""
     facts = read(tree)
-    scored = sorted(((assignment_score(a, facts), key) for key, a in assignments.items()), key=lambda s: -s[0])
-    best_score, best = scored[0]
+    names = {norm(n) for n in facts.assigned}
+    scored = sorted(((assignment_score(a, facts), sum(norm(g) in names for g in a.detect.globals), key)
+                     for key, a in assignments.items()), key=lambda s: (-s[0], -s[1], s[2]))
+    best_score, _, best = scored[0]
     return best if best_score > 0 else None
 
 

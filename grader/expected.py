@@ -1,119 +1,105 @@
 """Expected values for one case, named as the assignment files name them (`out_o1`, `d_w3`, …).
 
-The only bridge between `reference/` and the grader; it runs in the parent alone.
+The only bridge between `reference/` and the grader; it runs in the parent alone. Every name
+comes from the assignment's model (reference/models.py): its outputs, what its backward is
+fed, its parameters; the gradient of parameter `n` is named `d_n`.
 """
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 
-import numpy as np
-
-from reference import lecture, net222
 from reference.mistakes import REFERENCE, Mistake
+from reference.model import Model, Sample
+from reference.models import MODELS
 
 from .spec import Assignment, Task
 
 
-def expected(a: Assignment, task: Task, case: dict[str, float], model: Mistake = REFERENCE) -> dict[str, float]:
+def model_of(a: Assignment, mistake: Mistake = REFERENCE) -> Model:
+    """The assignment's reference model, or the model a submission with `mistake` computes."""
+    return mistake.on(a.model)
+
+
+def _split(a: Assignment, case: dict[str, float]) -> tuple[list[float], list[float], list[float]]:
+    return [case[n] for n in a.inputs], [case[n] for n in a.targets], [case[n] for n in a.weights]
+
+
+def expected(a: Assignment, task: Task, case: dict[str, float], mistake: Mistake = REFERENCE) -> dict[str, float]:
     """The named values of one case, as the reference computes them (or a known mistake).
 
     The reference's are memoized on everything they depend on: every submission of a batch asks for the same cases.
     """
-    key = (a.model, tuple(a.inputs), tuple(a.targets), tuple(a.weights), task.activation, task.loss)
-    if model is REFERENCE:
-        return dict(_reference(*key, tuple(case.items())))
-    return _evaluate(*key, case, model)
+    names = (tuple(a.inputs), tuple(a.targets), tuple(a.weights), task.activation, task.loss)
+    if mistake is REFERENCE:
+        return dict(_reference(a.model, *names, tuple(case.items())))
+    return _evaluate(model_of(a, mistake), *names, case)
 
 
 @functools.lru_cache(maxsize=4096)
-def _reference(model_name: str, inputs: tuple[str, ...], targets: tuple[str, ...], weights: tuple[str, ...],
+def _reference(model: str, inputs: tuple[str, ...], targets: tuple[str, ...], weights: tuple[str, ...],
                activation: str, loss: str, items: tuple[tuple[str, float], ...]) -> dict[str, float]:
-    return _evaluate(model_name, inputs, targets, weights, activation, loss, dict(items), REFERENCE)
+    return _evaluate(MODELS[model], inputs, targets, weights, activation, loss, dict(items))
 
 
-def _evaluate(model_name: str, inputs: tuple[str, ...], targets: tuple[str, ...], weights: tuple[str, ...],
-              activation: str, loss: str, case: dict[str, float], model: Mistake) -> dict[str, float]:
-    w = np.array([case[n] for n in weights])
-    if model_name == "net222":
-        x = np.array([case[n] for n in inputs])
-        y = np.array([case[n] for n in targets])
-        p = model.run_evaluate(x, y, w, activation, loss)
-        values = {"out_o1": p.o[0], "out_o2": p.o[1], "out_h1": p.h[0], "out_h2": p.h[1], "error": p.loss}
-        grad = p.grad
-    else:  # y_pred = w . features(x), error (y_pred - y)^2: the mistake may change the features
-        x, y = case[inputs[0]], case[targets[0]]
-        f = model.run_features(model_name, x)
-        y_pred = float(np.dot(w, f))
-        values = {"y_pred": y_pred, "error": (y_pred - y) ** 2}
-        grad = 2.0 * (y_pred - y) * f
-    values.update({f"d_{n}": g for n, g in zip(weights, grad)})
-    return {k: float(v) for k, v in values.items()}
+def _evaluate(m: Model, inputs: Sequence[str], targets: Sequence[str], weights: Sequence[str],
+              activation: str, loss: str, case: dict[str, float]) -> dict[str, float]:
+    p = m.evaluate([case[n] for n in inputs], [case[n] for n in targets], [case[n] for n in weights], activation,
+                   loss)
+    return {**p.outputs, **{f"d_{n}": float(g) for n, g in zip(weights, p.grad)}}
 
 
 def backward(a: Assignment, task: Task, case: dict[str, float], fed: dict[str, float],
-             model: Mistake = REFERENCE) -> dict[str, float]:
+             mistake: Mistake = REFERENCE) -> dict[str, float]:
     """The gradients the reference (or a mistake) derives from forward outputs `fed`, the submission's own."""
-    x = np.array([case[n] for n in a.inputs])
-    y = np.array([case[n] for n in a.targets])
-    w = np.array([case[n] for n in a.weights])
-    grad = model.run_backward(x, y, w, np.array([fed["out_h1"], fed["out_h2"]]),
-                              np.array([fed["out_o1"], fed["out_o2"]]), task.activation, task.loss)
+    m = model_of(a, mistake)
+    grad = m.backward(*_split(a, case), {k: fed[k] for k in m.fed}, task.activation, task.loss)
     return {f"d_{n}": float(g) for n, g in zip(a.weights, grad)}
 
 
+def fed_names(a: Assignment) -> tuple[str, ...]:
+    """The forward outputs the model's hand-written backward takes."""
+    return MODELS[a.model].fed
+
+
+def samples(a: Assignment, case: dict[str, float]) -> list[Sample]:
+    """What a training loop walks through: the lecture's data set where the assignment gives one, else the case."""
+    if a.given.data_x:
+        return [([x], [y]) for x, y in zip(a.given.data_x, a.given.data_y)]
+    x, y, _ = _split(a, case)
+    return [(x, y)]
+
+
 def trained(a: Assignment, task: Task, case: dict[str, float], start: list[float], step: float,
-            updates: int, model: Mistake = REFERENCE, data: tuple[list[float], list[float]] | None = None) -> list[float]:
-    """The weights after the reference's own run (or a mistake's) of `updates` steps from `start`: on the case
-    (the 2-2-2 net's one sample), or per sample through `data` (the lecture's, or the student's own)."""
-    if a.model == "net222":
-        x = np.array([case[n] for n in a.inputs])
-        y = np.array([case[n] for n in a.targets])
-        _, w = model.run_train(x, y, np.array(start), step, updates, task.activation, task.loss)
-    else:
-        xs, ys = data or (a.given.data_x, a.given.data_y)
-        w = model.run_lecture_train(a.model, np.array(start), xs, ys, step, updates)
+            updates: int, mistake: Mistake = REFERENCE, data: list[Sample] | None = None) -> list[float]:
+    """The weights after the reference's own run (or a mistake's) of `updates` steps from `start`, through
+    `data` (the student's own, as its loop walks it) or the assignment's."""
+    _, w = model_of(a, mistake).train(data or samples(a, case), start, step, updates, task.activation, task.loss)
     return [float(v) for v in w]
 
 
 def loss_of(a: Assignment, task: Task, case: dict[str, float], outputs: dict[str, float]) -> float:
     """The reference's loss of outputs someone else computed (the student's own forward): judged on its inputs."""
-    if a.model == "net222":
-        o = np.array([outputs["out_o1"], outputs["out_o2"]])
-        return float(net222.loss(o, np.array([case[n] for n in a.targets]), task.loss))
-    return float((outputs["y_pred"] - case[a.targets[0]]) ** 2)
+    return MODELS[a.model].loss(outputs, [case[n] for n in a.targets], task.loss)
 
 
 def losses(a: Assignment, task: Task, case: dict[str, float], start: list[float], step: float,
            rounds: int) -> list[float]:
-    """The reference's loss before each of `rounds` updates from `start`: the curve to draw beside a student's.
+    """The reference's loss before each of `rounds` updates from `start` on this case: the curve beside a student's.
 
     Memoized: a class mostly starts from the homework's weights with the same few steps.
     """
-    x = tuple(case[n] for n in a.inputs)
-    y = tuple(case[n] for n in a.targets)
-    return list(_losses(a.model, x, y, tuple(start), step, rounds, task.activation, task.loss))
+    x, y, _ = _split(a, case)
+    return list(_losses(a.model, tuple(x), tuple(y), tuple(start), step, rounds, task.activation, task.loss))
 
 
 @functools.lru_cache(maxsize=1024)
-def _losses(model_name: str, x: tuple[float, ...], y: tuple[float, ...], start: tuple[float, ...], step: float,
+def _losses(model: str, x: tuple[float, ...], y: tuple[float, ...], start: tuple[float, ...], step: float,
             rounds: int, activation: str, loss: str) -> tuple[float, ...]:
-    w = np.array(start, dtype=float)
-    if model_name == "net222":
-        return tuple(float(v) for v in net222.train(np.array(x), np.array(y), w, step, rounds, activation, loss)[0])
-    out = []
-    for _ in range(rounds):
-        out.append(lecture.loss(model_name, w, x[0], y[0]))
-        w = w - step * lecture.gradient(model_name, w, x[0], y[0])
-    return tuple(out)
+    return tuple(float(v) for v in MODELS[model].train([(x, y)], start, step, rounds, activation, loss)[0])
 
 
 def well_conditioned(a: Assignment, task: Task, case: dict[str, float]) -> bool:
-    """A hidden case must not sit on a ReLU kink nor saturate the sigmoid to nothing."""
-    if a.model != "net222":
-        return True
-    x = np.array([case[n] for n in a.inputs])
-    y = np.array([case[n] for n in a.targets])
-    p = net222.evaluate(x, y, np.array([case[n] for n in a.weights]), task.activation, task.loss)
-    assert p.z is not None
-    return bool(np.all(np.abs(p.z) > 0.05) and np.all(np.abs(p.grad) > 1e-4))
+    """Whether the model takes this random case as a hidden case (e.g. not on a ReLU kink nor saturated)."""
+    return MODELS[a.model].well_conditioned(*_split(a, case), task.activation, task.loss)

@@ -1,9 +1,11 @@
 """Every message a student or instructor reads, in English or simplified Chinese.
 
 The texts are data, `locales/<lang>.toml` (flat or dotted keys, str.format templates),
-loaded once. The current language lives in a ContextVar: `with speaking("zh"):` sets it
-for a block (and only for the thread that runs it: a worker thread starts in English and
-must set its own), and `t(key, **values)` formats the current language's template.
+loaded once, with the known mistakes' texts that live beside their catalogue
+(`reference/mistakes.<lang>.toml`: `mistakes.<id>.name`, `.explanation`, `.fix`).
+The current language lives in a ContextVar: `with speaking("zh"):` sets it for a block
+(and only for the thread that runs it: a worker thread starts in English and must set
+its own), and `t(key, **values)` formats the current language's template.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from contextvars import ContextVar
 from functools import cache
 from pathlib import Path
 from typing import Any
+
+from reference import mistake_texts
 
 LANGS = ("en", "zh")
 LOCALES = Path(__file__).resolve().with_name("locales")
@@ -58,8 +62,14 @@ def catalogue(lang: str) -> dict[str, str]:
     """Every template of one language by its dotted key."""
     if lang not in LANGS:
         raise ValueError(f"unknown language {lang!r}; known: {', '.join(LANGS)}")
-    with (LOCALES / f"{lang}.toml").open("rb") as f:
-        return _flatten(tomllib.load(f))
+    out: dict[str, str] = {}
+    for path in (LOCALES / f"{lang}.toml", mistake_texts(lang)):
+        with path.open("rb") as f:
+            table = _flatten(tomllib.load(f))
+        if clash := sorted(out.keys() & table.keys()):
+            raise ValueError(f"{path.name} repeats {', '.join(clash)}")
+        out.update(table)
+    return out
 
 
 def t(key: str, **values: Any) -> str:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
+from reference.models import MODELS
+
 from .checks import Evidence
 from .checks.stages import outputs
 from .compare import scalar
@@ -23,8 +25,8 @@ def insights(ev: Evidence, results: Mapping[str, CheckResult]) -> list[str]:
     """What the numbers teach whatever the verdict: the questions the seeds keep asking."""
     a, task = ev.a, ev.task
     out = []
-    if a.model == "net222" and task.activation == "sigmoid":
-        outside = [f"{n} = {v:g}" for n, v in zip(a.targets, a.given.targets) if not 0 < v < 1]
+    if bounds := MODELS[a.model].output_range(task.activation):
+        outside = [f"{n} = {v:g}" for n, v in zip(a.targets, a.given.targets) if not bounds[0] < v < bounds[1]]
         if outside:
             out.append(t("insights.unreachable", targets=t("common.names").join(outside)))
     mechanics_right = all(results[k].status == "pass" for k in ("gradients", "update") if k in results)
@@ -33,13 +35,22 @@ def insights(ev: Evidence, results: Mapping[str, CheckResult]) -> list[str]:
                            None)):
         out.append(t("insights.step_too_large", round=rise, next=rise + 1, before=c.student[rise - 1],
                      after=c.student[rise], step=c.step))
-    if a.model == "net222":
-        out.extend(_dead_units(ev))
-        if task.expect_init is not None:
-            final = [scalar(v)[0] for v in _training(ev).final] if _training(ev) else []
-            if len(final) == len(a.weights) and final[0] == final[1] and final[2] == final[3]:
-                out.append(t("insights.symmetry"))
-    return out
+    return out + _dead_units(ev) + _symmetric(ev)
+
+
+def _symmetric(ev: Evidence) -> list[str]:
+    """Equal starting weights: did every hidden unit keep the first one's incoming weights after training?"""
+    hidden = MODELS[ev.a.model].hidden
+    result = _training(ev)
+    final = [scalar(v)[0] for v in result.final] if result is not None else []
+    if ev.task.expect_init is None or len(hidden) < 2 or len(final) != len(ev.a.weights):
+        return []
+    w = dict(zip(ev.a.weights, final))
+    pairs = [(n, m) for u in hidden[1:] for n, m in zip(hidden[0].incoming, u.incoming)]
+    if any(w[n] != w[m] for n, m in pairs):
+        return []
+    return [t("insights.symmetry", units=t("common.names").join(u.name for u in hidden),
+              equal=t("common.names").join(f"{n} = {m}" for n, m in pairs))]
 
 
 def _training(ev: Evidence) -> TrainResult | None:
@@ -61,9 +72,8 @@ def _dead_units(ev: Evidence) -> list[str]:
         grads = {n: scalar(v)[0] for n, v in got.items()}
     else:
         return []
-    units = {"h1": ["d_w1", "d_w3", "d_w5", "d_w6"], "h2": ["d_w2", "d_w4", "d_w7", "d_w8"]}
-    dead = [u for u, names in units.items() if all(grads.get(n) == 0.0 for n in names)]
-    return [t("insights.dead_relu", unit=u, weights=t("common.names").join(n[2:] for n in units[u])) for u in dead]
+    dead = [u for u in MODELS[ev.a.model].hidden if all(grads.get(f"d_{n}") == 0.0 for n in u.params)]
+    return [t("insights.dead_relu", unit=u.name, weights=t("common.names").join(u.params)) for u in dead]
 
 
 def curve(ev: Evidence) -> Curve | None:

@@ -10,7 +10,9 @@ from functools import cache
 import tomllib
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from reference.models import MODELS
 
 from . import ASSIGNMENTS_DIR
 
@@ -117,7 +119,7 @@ class Assignment(Strict):
     id: str
     title: str
     framework: Literal["numpy", "torch"]
-    model: Literal["net222", "linear", "quadratic"]
+    model: str  # a reference model (reference/models.py): it names the outputs, parameters and hidden units
     inputs: list[str]
     targets: list[str]
     weights: list[str]
@@ -136,6 +138,13 @@ class Assignment(Strict):
     packed: Packed | None = None
     limits: Limits = Limits()
 
+    @field_validator("model")
+    @classmethod
+    def _known_model(cls, model: str) -> str:
+        if model not in MODELS:
+            raise ValueError(f"unknown model {model!r}; known: {', '.join(MODELS)}")
+        return model
+
     @model_validator(mode="after")
     def _consistent(self) -> Assignment:
         unknown = set(self.checks) - set(CHECK_IDS)
@@ -147,7 +156,23 @@ class Assignment(Strict):
             raise ValueError("given.weights must list one value per weight")
         if len(self.given.inputs) != len(self.inputs) or len(self.given.targets) != len(self.targets):
             raise ValueError("given inputs/targets do not match the declared names")
+        self._fits_the_model()
         return self
+
+    def _fits_the_model(self) -> None:
+        """The names the grader compares are the model's: its inputs, targets, parameters, outputs, gradients."""
+        m = MODELS[self.model]
+        for what, mine, its in (("inputs", self.inputs, m.inputs), ("targets", self.targets, m.targets),
+                                ("weights", self.weights, m.params)):
+            if tuple(mine) != its:
+                raise ValueError(f"{what} must be the model {m.id}'s, in its order: {', '.join(its)}")
+        for role_id, role in self.roles.items():
+            unknown = [n for n in role.outputs + role.optional_outputs if n not in m.outputs]
+            if role_id in ("forward", "loss") and unknown:
+                raise ValueError(f"roles.{role_id} outputs {', '.join(unknown)}: the model {m.id} names its "
+                                 f"outputs {', '.join(m.outputs)}")
+            if role_id == "backward" and role.outputs != [f"d_{n}" for n in self.weights]:
+                raise ValueError("roles.backward outputs must be d_<weight> for every weight, in order")
 
     @property
     def max_score(self) -> float:

@@ -1,7 +1,7 @@
 """The same models recomputed with torch autograd, built the way students build them.
 
 Only the tests import this: it is the independent cross-check of the hand derivations
-in `net222.py` and `lecture.py` (the grader's parent never imports torch).
+in `net222.py`, `net222_bias.py` and `lecture.py` (the grader's parent never imports torch).
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from . import net222
+from .model import Pass
 
 
 def _loss(o1: torch.Tensor, o2: torch.Tensor, y1: torch.Tensor, y2: torch.Tensor, kind: str) -> torch.Tensor:
@@ -22,7 +22,7 @@ def _loss(o1: torch.Tensor, o2: torch.Tensor, y1: torch.Tensor, y2: torch.Tensor
     raise ValueError(f"unknown loss {kind!r}")
 
 
-def evaluate(x, y, w, act: str = "sigmoid", loss: str = "mse", dtype: torch.dtype = torch.float64) -> net222.Pass:
+def evaluate(x, y, w, act: str = "sigmoid", loss: str = "mse", dtype: torch.dtype = torch.float64) -> Pass:
     """Forward with [1]-shaped tensors as in the seeds, then backward() for the 8 gradients."""
     f = torch.sigmoid if act == "sigmoid" else torch.relu
     x1, x2, y1, y2 = (torch.tensor([float(v)], dtype=dtype) for v in (*x, *y))
@@ -32,8 +32,24 @@ def evaluate(x, y, w, act: str = "sigmoid", loss: str = "mse", dtype: torch.dtyp
     o1, o2 = f(w5 * h1 + w7 * h2), f(w6 * h1 + w8 * h2)
     e = _loss(o1, o2, y1, y2, loss)
     e.sum().backward()
-    return net222.Pass(h=np.array([h1.item(), h2.item()]), o=np.array([o1.item(), o2.item()]),
-                       loss=float(e.sum().item()), grad=np.array([v.grad.item() for v in ws]))
+    outputs = {"out_o1": o1.item(), "out_o2": o2.item(), "out_h1": h1.item(), "out_h2": h2.item(),
+               "error": float(e.sum().item())}
+    return Pass(outputs=outputs, grad=np.array([v.grad.item() for v in ws]))
+
+
+def evaluate_bias(x, y, w, act: str = "sigmoid", loss: str = "mse", dtype: torch.dtype = torch.float64) -> Pass:
+    """The network with a bias per unit (bp-bias): w1..w8 then b1..b4, and backward() for their 12 gradients."""
+    f = torch.sigmoid if act == "sigmoid" else torch.relu
+    x1, x2, y1, y2 = (torch.tensor([float(v)], dtype=dtype) for v in (*x, *y))
+    ps = [torch.tensor([float(v)], dtype=dtype, requires_grad=True) for v in w]
+    w1, w2, w3, w4, w5, w6, w7, w8, b1, b2, b3, b4 = ps
+    h1, h2 = f(w1 * x1 + w3 * x2 + b1), f(w2 * x1 + w4 * x2 + b2)
+    o1, o2 = f(w5 * h1 + w7 * h2 + b3), f(w6 * h1 + w8 * h2 + b4)
+    e = _loss(o1, o2, y1, y2, loss)
+    e.sum().backward()
+    outputs = {"out_o1": o1.item(), "out_o2": o2.item(), "out_h1": h1.item(), "out_h2": h2.item(),
+               "error": float(e.sum().item())}
+    return Pass(outputs=outputs, grad=np.array([v.grad.item() for v in ps]))
 
 
 def train(x, y, w, step: float, rounds: int, act: str = "sigmoid", loss: str = "mse",

@@ -46,3 +46,13 @@ def test_a_student_sees_no_case_numbers_an_instructor_sees_all():
     assert student.model_dump(exclude={"view", "checks", "seconds", "seed"}) == \
         instructor.model_dump(exclude={"view", "checks", "seconds", "seed"})
     assert student.seed is None and instructor.seed is not None  # the hidden cases' seed: the instructor's to know
+
+
+def test_the_notes_name_the_models_units_and_weights():
+    """The dead-ReLU and symmetry notes read the model's hidden units (reference/models.py), not fixed names."""
+    relu = grade_file(SUBMISSIONS / "bp-torch" / "relu_correct.py")
+    dead = [n for n in relu.notes if n.startswith("dead ReLU")]
+    assert dead == [next(n for n in dead if "h2's input" in n)] and "(w2, w4, w7, w8)" in dead[0]
+    zero = grade_file(SUBMISSIONS / "bp-torch" / "zero_init_correct.py")
+    assert any(n.startswith("symmetry") and "(h1, h2)" in n and "w1 = w2, w3 = w4 after" in n for n in zero.notes)
+    assert not any(n.startswith(("symmetry", "dead ReLU")) for n in grade_file(SEED000).notes)

@@ -30,7 +30,9 @@ SEED000 = SUBMISSIONS / "bp-numpy" / "seed000_hidden_delta.py"
 SYNTAX_ERROR = SUBMISSIONS / "bad" / "syntax_error.py"
 CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")  # ideographs and CJK/full-width punctuation
 # t() calls whose key is not a literal: the key comes from a table this test checks on its own
-COMPUTED_KEYS = {("sandbox.py", "protections"), ("binding/report.py", "described")}  # keys from a table of literals
+COMPUTED_KEYS = {("sandbox.py", "protections"), ("binding/report.py", "described"),
+                 ("checks/verdicts.py", "with_diagnosis")}  # keys from a table of literals
+MISTAKE_FIELDS = ("name", "explanation", "fix")  # with_diagnosis's keys: mistakes.<id>.<field>
 
 
 def fields(template: str) -> set[tuple[str, str, str | None]]:
@@ -112,7 +114,18 @@ def test_every_message_is_used():
     used |= {n.value for path in GRADER.rglob("*.py") for n in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
              if isinstance(n, ast.Constant) and isinstance(n.value, str) and n.value.startswith("binding.how.")}
     used |= set(sandbox.ALWAYS) | {k for pair in sandbox.LAYERS.values() for k in pair}
+    used |= {f"mistakes.{i}.{f}" for i in MISTAKES for f in MISTAKE_FIELDS}
     assert sorted(set(catalogue("en")) - used) == []
+
+
+def test_the_mistakes_texts_are_messages_without_placeholders():
+    """Beside their catalogue (reference/), loaded with grader/locales: every mistake's three texts, nothing else."""
+    for lang in LANGS:
+        keys = {k for k in catalogue(lang) if k.startswith("mistakes.")}
+        assert keys == {f"mistakes.{i}.{f}" for i in MISTAKES for f in MISTAKE_FIELDS}, lang
+        assert all(not fields(catalogue(lang)[k]) for k in keys), lang
+        with speaking(lang):
+            assert all(t(f"mistakes.{i}.name") == m.text[lang].name for i, m in MISTAKES.items())
 
 
 def test_the_protections_are_messages():

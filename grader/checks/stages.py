@@ -11,13 +11,14 @@ known gradients. So one bug costs the check it belongs to, and no other.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from typing import Any
 
 from reference.mistakes import REFERENCE, Mistake
 
 from ..compare import compare, scalar
-from ..expected import backward, loss_of
+from ..expected import backward, fed_names, loss_of
 from ..feedback import CheckResult
 from ..frames import Observed
 from ..i18n import t
@@ -87,7 +88,7 @@ def fed_outputs(ev: Evidence, case: Case, fed: dict[str, float] | None) -> dict[
     own = own_outputs(ev, case)
     if fed is None or own is None or any(k not in own for k in fed):
         return None
-    return fed if not compare({k: own[k] for k in fed}, fed, FED) else None
+    return fed if not compare({k: own[k] for k in fed}, {k: [v] for k, v in fed.items()}, FED) else None
 
 
 # ---------------------------------------------------------------- forward
@@ -186,7 +187,7 @@ def check_gradients(ev: Evidence, done: Mapping[str, CheckResult]) -> CheckResul
             assert isinstance(result, BackwardResult)
             fed = fed_outputs(ev, case, result.fed)
             want = backward(ev.a, ev.task, values, fed, model) if fed is not None and \
-                all(k in fed for k in ev.a.roles["backward"].params) else \
+                all(k in fed for k in fed_names(ev.a)) else \
                 {n: reference_values(ev, values, model)[n] for n in grad_names}
         else:
             assert isinstance(result, AutogradResult)
@@ -211,7 +212,7 @@ def check_gradients(ev: Evidence, done: Mapping[str, CheckResult]) -> CheckResul
     result = summarize(ev, "gradients", verdicts, score=points * len(right) / len(grad_names), passed_message=passed)
     if wrong and right:
         bad = [n for n in grad_names if n in wrong]
-        result.message += "\n" + t("checks.gradients.split", wrong=_span(ev, bad), right=_span(ev, right))
+        result.message += "\n" + t("checks.gradients.split", wrong=_span(bad), right=_span(right))
     if by_hand and result.status == "fail":
         result.message += _consistency(ev, verdicts[0])
     return diagnosed(ev, result, role, "gradients", observe)
@@ -238,13 +239,21 @@ def _consistency(ev: Evidence, given: CaseVerdict) -> str:
     return ""
 
 
-def _span(ev: Evidence, names: list[str]) -> str:
-    """d_w1..d_w4 for a run of consecutive weights, else the names listed."""
-    order = [f"d_{n}" for n in ev.a.weights]
-    at = [order.index(n) for n in names]
-    if len(names) >= 3 and at == list(range(at[0], at[0] + len(at))):
-        return f"{names[0]}..{names[-1]}"
-    return t("common.names").join(names)
+def _span(names: list[str]) -> str:
+    """The names joined, each run of three or more counting up under one stem shortened: d_w1..d_w4, d_b1, d_b2."""
+    runs: list[list[str]] = []
+    for name in names:
+        if runs and _follows(runs[-1][-1], name):
+            runs[-1].append(name)
+        else:
+            runs.append([name])
+    return t("common.names").join(f"{r[0]}..{r[-1]}" if len(r) >= 3 else t("common.names").join(r) for r in runs)
+
+
+def _follows(before: str, name: str) -> bool:
+    """d_w3 follows d_w2: the same stem, the next number."""
+    a, b = re.fullmatch(r"(.*?)(\d+)", before), re.fullmatch(r"(.*?)(\d+)", name)
+    return bool(a and b and a[1] == b[1] and int(b[2]) == int(a[2]) + 1)
 
 
 # ---------------------------------------------------------------- update
@@ -281,7 +290,7 @@ def check_update(ev: Evidence, done: Mapping[str, CheckResult]) -> CheckResult:
                 if stale == ev.a.weights or stale == ev.a.weights[1:]:
                     seen_mistakes[case.index] = "gradients-never-zeroed" if stale == ev.a.weights \
                         else "gradients-zeroed-for-w1-only"
-                return {}, {}, t("checks.update.not_zeroed", names=_span(ev, [f"d_{n}" for n in stale])
+                return {}, {}, t("checks.update.not_zeroed", names=_span([f"d_{n}" for n in stale])
                                  .replace("d_", ""), function=ev.function("update"))
         return want, got, ""
 

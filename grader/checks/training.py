@@ -145,12 +145,12 @@ def _from_main(ev: Evidence, done: Mapping[str, CheckResult]) -> CheckResult:
     start = _ordered(members, [scalar(v)[0] for v in steps[0].weights])
     final = dict(zip(members, main.final))
     case = {**ev.cases[0].values, **data[1]}
-    want = trained(ev.a, ev.task, case, [start[n] for n in ev.a.weights], step, main.backward_calls,
-                   data=data[0])
+    samples = [([x], [y]) for x, y in zip(*data[0])] if data[0] is not None else None
+    want = trained(ev.a, ev.task, case, [start[n] for n in ev.a.weights], step, main.backward_calls, data=samples)
     mism = compare(dict(zip(ev.a.weights, want)), final, tol)
     if mism:
         ids = [m.id for m in candidates(ev) if not compare(dict(zip(ev.a.weights, trained(
-            ev.a, ev.task, case, [start[n] for n in ev.a.weights], step, main.backward_calls, m, data[0]))),
+            ev.a, ev.task, case, [start[n] for n in ev.a.weights], step, main.backward_calls, m, samples))),
             final, tol)]
         return with_diagnosis(CheckResult(status="fail", score=0, message=t(
             "checks.training.loop_failed", what=settings, detail=mismatches(mism)), **base), ids)

@@ -7,13 +7,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from reference.mistakes import MISTAKES, REFERENCE, Mistake, applicable
+from reference.mistakes import REFERENCE, Mistake, applicable
 
 from ..compare import Mismatch, compare
 from ..expected import expected
 from ..feedback import CaseDetail, CaseMismatch, CheckResult, HiddenTally
 from ..frames import Observed
-from ..i18n import current, t
+from ..i18n import t
 from ..plan import Case
 from ..protocol import ChildError
 from ..sandbox import ChildRun
@@ -152,9 +152,7 @@ def mismatches(found: list[Mismatch]) -> str:
 
 def candidates(ev: Evidence) -> list[Mistake]:
     """The known mistakes a submission of this assignment and task can make."""
-    if ev.a.model == "net222":
-        return applicable(ev.a.framework, ev.task.activation, ev.task.loss)
-    return [m for m in MISTAKES.values() if ev.a.model in m.models]
+    return applicable(ev.a.model, ev.a.framework, ev.task.activation, ev.task.loss)
 
 
 def diagnosed(ev: Evidence, result: CheckResult, role: str, probe: str, observe: Observe) -> CheckResult:
@@ -169,10 +167,9 @@ def with_diagnosis(result: CheckResult, ids: list[str]) -> CheckResult:
     """The mistake's name and explanation join the message; its fix leads the hints."""
     if not ids:
         return result
-    texts = [MISTAKES[i].text[current()] for i in ids]
-    message = result.message + "".join("\n" + t("checks.likely_mistake", name=x.name, explanation=x.explanation)
-                                       for x in texts)
-    hints = [t("checks.fix", fix=x.fix) for x in texts] + result.hints
+    message = result.message + "".join("\n" + t("checks.likely_mistake", name=t(f"mistakes.{i}.name"),
+                                                 explanation=t(f"mistakes.{i}.explanation")) for i in ids)
+    hints = [t("checks.fix", fix=t(f"mistakes.{i}.fix")) for i in ids] + result.hints
     return result.model_copy(update={"diagnosis": ids, "message": message, "hints": hints})
 
 

@@ -1,0 +1,91 @@
+# coding=utf-8
+import numpy as np
+import matplotlib.pyplot as plt
+
+
+def sigmoid(z):
+    a = 1 / (1 + np.exp(-z))
+    return a
+
+
+def forward_propagate(x1, x2, y1, y2, w1, w2, w3, w4, w5, w6, w7, w8, b1, b2, b3, b4):  # 正向传播
+    in_h1 = w1 * x1 + w3 * x2 + b1
+    out_h1 = sigmoid(in_h1)
+    in_h2 = w2 * x1 + w4 * x2 + b2
+    out_h2 = sigmoid(in_h2)
+
+    in_o1 = w5 * out_h1 + w7 * out_h2 + b3
+    out_o1 = sigmoid(in_o1)
+    in_o2 = w6 * out_h1 + w8 * out_h2 + b4
+    out_o2 = sigmoid(in_o2)
+
+    error = (out_o1 - y1) ** 2 + (out_o2 - y2) ** 2
+
+    return out_o1, out_o2, out_h1, out_h2, error
+
+
+def back_propagate(out_o1, out_o2, out_h1, out_h2):  # 反向传播
+    d_o1 = out_o1 - y1
+    d_o2 = out_o2 - y2
+
+    d_w5 = d_o1 * out_o1 * (1 - out_o1) * out_h1
+    d_w7 = d_o1 * out_o1 * (1 - out_o1) * out_h2
+    d_w6 = d_o2 * out_o2 * (1 - out_o2) * out_h1
+    d_w8 = d_o2 * out_o2 * (1 - out_o2) * out_h2
+    d_b3 = d_o1 * out_o1 * (1 - out_o1)  # 偏置的输入恒为 1
+    d_b4 = d_o2 * out_o2 * (1 - out_o2)
+
+    d_w1 = (d_w5 * w5 / out_h1 + d_w6 * w6 / out_h1) * out_h1 * (1 - out_h1) * x1
+    d_w3 = (d_w5 * w5 / out_h1 + d_w6 * w6 / out_h1) * out_h1 * (1 - out_h1) * x2
+    d_w2 = (d_w7 * w7 / out_h2 + d_w8 * w8 / out_h2) * out_h2 * (1 - out_h2) * x1
+    d_w4 = (d_w7 * w7 / out_h2 + d_w8 * w8 / out_h2) * out_h2 * (1 - out_h2) * x2
+    d_b1 = (d_b3 * w5 + d_b4 * w6) * out_h1 * (1 - out_h1)
+    d_b2 = (d_b3 * w7 + d_b4 * w8) * out_h2 * (1 - out_h2)
+
+    return d_w1, d_w2, d_w3, d_w4, d_w5, d_w6, d_w7, d_w8, d_b1, d_b2, d_b3, d_b4
+
+
+def update_w(step, w1, w2, w3, w4, w5, w6, w7, w8, b1, b2, b3, b4):  # 梯度下降,更新权值和偏置
+    w1 = w1 - step * d_w1
+    w2 = w2 - step * d_w2
+    w3 = w3 - step * d_w3
+    w4 = w4 - step * d_w4
+    w5 = w5 - step * d_w5
+    w6 = w6 - step * d_w6
+    w7 = w7 - step * d_w7
+    w8 = w8 - step * d_w8
+    b1 = b1 - step * d_b1
+    b2 = b2 - step * d_b2
+    b3 = b3 - step * d_b3
+    b4 = b4 - step * d_b4
+    return w1, w2, w3, w4, w5, w6, w7, w8, b1, b2, b3, b4
+
+
+if __name__ == "__main__":
+    w1, w2, w3, w4, w5, w6, w7, w8 = 0.2, -0.4, 0.5, 0.6, 0.1, -0.5, -0.3, 0.8
+    b1, b2, b3, b4 = 0.35, 0.35, 0.60, 0.60  # 偏置初始值
+    x1, x2 = 0.5, 0.3  # 输入值
+    y1, y2 = 0.23, -0.07  # 真实输出值
+    N = 100  # 迭代次数
+    step = 1  # 步长
+
+    print("输入值:x1, x2;", x1, x2, "输出值:y1, y2:", y1, y2)
+    eli = []
+    lli = []
+    for i in range(N):
+        print("=====第" + str(i) + "轮=====")
+        out_o1, out_o2, out_h1, out_h2, error = forward_propagate(x1, x2, y1, y2, w1, w2, w3, w4, w5, w6, w7, w8,
+                                                                  b1, b2, b3, b4)
+        print("正向传播:", round(out_o1, 5), round(out_o2, 5))
+        print("损失函数:", round(error, 4))
+        d_w1, d_w2, d_w3, d_w4, d_w5, d_w6, d_w7, d_w8, d_b1, d_b2, d_b3, d_b4 = back_propagate(out_o1, out_o2,
+                                                                                                 out_h1, out_h2)
+        w1, w2, w3, w4, w5, w6, w7, w8, b1, b2, b3, b4 = update_w(step, w1, w2, w3, w4, w5, w6, w7, w8,
+                                                                  b1, b2, b3, b4)
+        eli.append(i)
+        lli.append(error)
+
+    plt.plot(eli, lli, color='red')
+    plt.ylabel('Loss')
+    plt.xlabel('round')
+    plt.show()
