@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from .binding import decide
 from .binding.names import norm
-from .facts import Facts, read
+from .facts import Facts, read, top_level
 from .i18n import t
 from .protocol import Kind, LoadFrame, Signature
 from .spec import Assignment
@@ -84,7 +84,7 @@ def detect_task(a: Assignment, source: str, tree: ast.Module) -> tuple[str, str]
 def _all_weights_zero(a: Assignment, tree: ast.Module) -> bool:
     """True when every weight is assigned from literals that are all zero (`torch.Tensor([0])`)."""
     values: dict[str, list[float]] = {}
-    for node in tree.body:
+    for node in top_level(tree.body):  # `if __name__ == "__main__":` included
         if not isinstance(node, ast.Assign):
             continue
         target = node.targets[0]
@@ -92,8 +92,9 @@ def _all_weights_zero(a: Assignment, tree: ast.Module) -> bool:
         exprs = [node.value] if isinstance(target, ast.Name) else getattr(node.value, "elts", [])
         for name, expr in zip(names, exprs):
             if isinstance(name, ast.Name):
-                values[name.id] = [c.value for c in ast.walk(expr)
-                                   if isinstance(c, ast.Constant) and type(c.value) in (int, float)]
+                zeros = isinstance(expr, ast.Call) and getattr(expr.func, "attr", "") in ("zeros", "zeros_like")
+                values[name.id] = [0.0] if zeros else [c.value for c in ast.walk(expr)
+                                                       if isinstance(c, ast.Constant) and type(c.value) in (int, float)]
     per_weight = [values.get(w) for w in a.weights]
     if all(per_weight):
         return all(v == 0 for vs in per_weight for v in vs)

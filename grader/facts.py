@@ -89,7 +89,7 @@ class Facts:
 def read(tree: ast.Module) -> Facts:
     facts = Facts()
     assigned: set[str] = set()
-    for node in _top_level(tree.body):
+    for node in top_level(tree.body):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             facts.functions[node.name] = _function(node.name, node, node.args, node.body)
         elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
@@ -121,15 +121,15 @@ def read(tree: ast.Module) -> Facts:
     return facts
 
 
-def _top_level(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+def top_level(body: list[ast.stmt]) -> Iterator[ast.stmt]:
     """Module-level statements, those inside top-level if/try/for/while/with blocks included."""
     for node in body:
         yield node
         if isinstance(node, (ast.If, ast.Try, ast.For, ast.While, ast.With)):
             for part in ("body", "orelse", "finalbody"):
-                yield from _top_level(getattr(node, part, []))
+                yield from top_level(getattr(node, part, []))
             for handler in getattr(node, "handlers", []):
-                yield from _top_level(handler.body)
+                yield from top_level(handler.body)
 
 
 def _bound_by(node: ast.For | ast.With) -> list[ast.expr]:

@@ -143,6 +143,9 @@ def _render_text(fb: Feedback) -> str:
     lines = [heading + (t("feedback.heading_task", task=fb.task) if fb.task else "")]
     if fb.detected:
         lines.append("  " + t("feedback.detected", detected=fb.detected))
+    if fb.binding:
+        lines.append("  " + t("feedback.bound", roles=t("common.sep").join(
+            t("feedback.bound_role", role=role, call=b.call or b.name, how=b.how) for role, b in fb.binding.items())))
     if fb.status == "error":
         lines.append("  " + t("feedback.not_graded", error=fb.error))
     if fb.checks:

@@ -34,13 +34,16 @@ class Case:
 
 
 def cases(a: Assignment, task: Task, seed: int) -> list[Case]:
+    """The given case (its update gradients drawn from the assignment's public seed: its messages are the same for
+    every file) and `count` hidden cases drawn from `seed`."""
+    public = np.random.default_rng(a.hidden.seed)
     rng = np.random.default_rng(seed)
     g = a.given
     start = [task.expect_init] * len(a.weights) if task.expect_init is not None else g.weights  # zero-init: 0
     given = {**dict(zip(a.inputs, g.inputs)), **dict(zip(a.targets, g.targets)),
              **dict(zip(a.weights, start)), "step": g.step}
     own = task.init == "submission" and task.expect_init is None  # random-init: from the submission's own start
-    out = [Case(0, given, _grads(rng, len(a.weights)), own_weights=own)]
+    out = [Case(0, given, _grads(public, len(a.weights)), own_weights=own)]
     h = a.hidden
     for _ in range(1000 * h.count):
         if len(out) > h.count:

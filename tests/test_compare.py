@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from grader.compare import close, compare
+from grader.protocol import NotNumbers
 from grader.spec import Tolerance
 
 TOL = Tolerance(rtol=1e-4, atol=1e-6)
@@ -34,7 +35,7 @@ def test_digits_grow_until_the_numbers_differ():
 
 def test_non_numbers_are_described():
     got = compare({"a": 1.0, "b": 1.0, "c": 1.0, "d": 1.0},
-                  {"a": None, "b": {"type": "tensor", "shape": [2, 3]}, "c": [1.0, 2.0]}, TOL)
+                  {"a": None, "b": NotNumbers("tensor", [2, 3]), "c": [1.0, 2.0]}, TOL)
     text = [str(m) for m in got]
     assert text == ["a: expected 1, got nothing (None)", "b: expected 1, got a tensor of shape [2, 3]",
                     "c: expected 1, got 2 numbers where one is expected", "d: expected 1, got no value"]

@@ -68,6 +68,7 @@ def test_verdict(name: str):
         message = next(c.message for c in fb.checks if c.id == check_id)
         for fragment in fragments:
             assert fragment in message, message
+    assert fb.max_score == load_all()[v["assignment"]].max_score, report  # one total for every style
     if not v.get("failed") and not v.get("errored"):
         assert fb.score == fb.max_score > 0, report  # a correct submission loses nothing, whatever its style
     diagnosed = {c.id: c.diagnosis for c in fb.checks if c.diagnosis}

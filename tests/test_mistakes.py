@@ -665,20 +665,22 @@ def test_swapped_quadratic_terms_match_the_fixture_in_torch():
 # ---------------------------------------------------------------- issue 10's mistakes from real programs
 
 def test_a_slip_near_the_right_slope_fails_the_given_case_and_plainly_the_hidden_ones():
-    """h(1-h) for o(1-o): both near 1/4 on the homework's numbers, yet no gradient hides inside the tolerance."""
+    """h(1-h) for o(1-o): both near 1/4 on the homework's numbers, yet no case hides it inside the tolerance."""
     a = load_all()["bp-numpy"]
     from grader.plan import cases
 
     m = MISTAKES["output-delta-hidden-slope"]
     rtol, atol = tolerance("net222", "numpy", "gradients")
     off = []
-    for case in cases(a, a.tasks["default"]):
-        x, y, w = ([case.values[n] for n in names] for names in (a.inputs, a.targets, a.weights))
-        ref = observe("gradients", "net222", x, y, w, fed=True)["grad"]
-        bad = observe("gradients", "net222", x, y, w, fed=True, mistake=m)["grad"]
-        assert np.all(np.abs(bad - ref) > 100 * (atol + rtol * np.abs(ref))), case.index  # every gradient fails
-        off.append(float(np.max(np.abs(bad - ref) / np.abs(ref))))
-    assert off[0] < 0.014 and min(off[1:]) > 0.05, off  # 1.3% at most on the given case, 6-17% on the hidden ones
+    for seed in range(5):  # the hidden cases of five files
+        for case in cases(a, a.tasks["default"], seed):
+            x, y, w = ([case.values[n] for n in names] for names in (a.inputs, a.targets, a.weights))
+            ref = observe("gradients", "net222", x, y, w, fed=True)["grad"]
+            bad = observe("gradients", "net222", x, y, w, fed=True, mistake=m)["grad"]
+            assert np.any(np.abs(bad - ref) > 100 * (atol + rtol * np.abs(ref))), case.index  # the check fails
+            off.append(float(np.max(np.abs(bad - ref) / np.abs(ref))))
+    hidden = [v for i, v in enumerate(off) if i % 4]
+    assert off[0] < 0.014 and np.median(hidden) > 0.05, off  # 1.3% at most on the given case, more on hidden ones
 
 
 def test_a_bias_updated_from_w1_matches_the_lecture_loop_in_torch():

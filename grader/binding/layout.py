@@ -52,7 +52,8 @@ def find_weights(a: Assignment, facts: Facts, globals_: dict[str, Kind], readers
               and (k.requires_grad or k.type in ("ndarray", "list", "tuple") or a.framework == "numpy")]
     if not packed:  # a pack taken as a parameter whose global only `__main__` sets: `forward_propagate(..., w)`
         key = Keys(a).pack_of("weights")
-        packed = [p for p in params if key is not None and (p == key or norm(p) in WEIGHTISH)]
+        packed = [p for p in params if key is not None and (p == key or norm(p) in WEIGHTISH)
+                  and (p not in globals_ or numel(globals_[p]) == n)]
     if len(packed) == 1:
         return Weights(packed=packed[0], how="packed")
     if len(packed) > 1:

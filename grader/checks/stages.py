@@ -29,7 +29,8 @@ from .evidence import Evidence
 from .verdicts import (CaseVerdict, diagnosed, hidden_text, per_case, reference_values, skipped, summarize,
                        with_diagnosis)
 
-OWN_SLOPES = Tolerance(rtol=2e-2, atol=1e-4)  # central differences in float32 are good to about 1e-3
+# central differences of a submission's own loss: in float32 (torch) good to about 1e-3, in float64 to about 1e-8
+OWN_SLOPES = {"torch": Tolerance(rtol=2e-2, atol=1e-4), "numpy": Tolerance(rtol=1e-5, atol=1e-8)}
 FLAT = 1e-7  # slopes below this everywhere: the loss is flat, its gradient proves nothing
 FED = Tolerance(rtol=1e-9, atol=1e-12)  # the same call on the same case gives the same numbers
 
@@ -195,7 +196,7 @@ def check_gradients(ev: Evidence, done: Mapping[str, CheckResult]) -> CheckResul
             want = {n: reference_values(ev, values, model)[n] for n in grad_names}
         slopes = _own_slopes(result.numeric)  # type: ignore[union-attr]
         if model is REFERENCE and not upstream_right and slopes is not None and not compare(
-                {f"d_{n}": v for n, v in slopes.items()}, got, OWN_SLOPES):
+                {f"d_{n}": v for n, v in slopes.items()}, got, OWN_SLOPES[ev.a.framework]):
             own_used.append(case.index)
             return {}, {}, ""  # true to its own (wrong) forward and loss: that mistake was counted there
         return want, got, problem
@@ -234,7 +235,7 @@ def _consistency(ev: Evidence, given: CaseVerdict) -> str:
     slopes = _own_slopes(seen.result.numeric)
     if problem or slopes is None:
         return ""
-    if compare({f"d_{n}": v for n, v in slopes.items()}, got, OWN_SLOPES):
+    if compare({f"d_{n}": v for n, v in slopes.items()}, got, OWN_SLOPES[ev.a.framework]):
         return "\n" + t("checks.gradients.not_own_slopes", function=ev.function("forward"))
     return ""
 
