@@ -34,6 +34,7 @@ class Update:
     target: str  # the name updated (w, w1, w[i] -> w)
     step: float | str | None  # the factor of the gradient: a number, a name, or unknown
     rebinds: bool  # `w = w - lr * w.grad`: a new tensor, no longer the leaf autograd fills
+    function: str | None = None  # the function it is in (None: module level)
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,14 @@ class Facts:
             out |= f.reads
             stack.extend(c for c in f.calls if c in self.functions)
         return out
+
+    def passed(self, function: str | None, name: str) -> ast.expr | None:
+        """What the first call of `function` passes for its parameter `name` (`train(x_data, y_data, 0.01)`)."""
+        f = self.functions.get(function or "")
+        if f is None or name not in f.params:
+            return None
+        at = f.params.index(name)
+        return next((args[at] for args in self.calls.get(f.name, []) if at < len(args)), None)
 
     def reaches(self, caller: str, callee: str) -> bool:
         """Whether `caller` calls `callee`, directly or through other module functions."""
@@ -232,16 +241,15 @@ def _loops(tree: ast.Module, facts: Facts) -> None:
                 if not inner:  # the innermost loop around backward(): what it walks through is the data
                     data = _walked(node.iter)
                     facts.loops.append(Loop(node.lineno, data, bool(data), function))
+            update = _update(node, function)
+            if update is not None:
+                facts.updates.append(update)
             for part in ("body", "orelse", "finalbody"):
                 visit(getattr(node, part, []), function)
             for handler in getattr(node, "handlers", []):
                 visit(handler.body, function)
 
     visit(tree.body, None)
-    for node in ast.walk(tree):
-        update = _update(node)
-        if update is not None:
-            facts.updates.append(update)
 
 
 def _reaches_backward(facts: Facts, name: str) -> bool:
@@ -265,7 +273,7 @@ def _walked(it: ast.expr) -> tuple[str, ...]:
     return (it.id,) if isinstance(it, ast.Name) else ()
 
 
-def _update(node: ast.AST) -> Update | None:
+def _update(node: ast.AST, function: str | None) -> Update | None:
     """`w.data = w.data - lr * w.grad.data`, `w -= lr * w.grad`, `w[i].data -= 0.01 * w[i].grad`, ..."""
     if isinstance(node, ast.Assign) and len(node.targets) == 1:
         target, value = node.targets[0], node.value
@@ -286,7 +294,7 @@ def _update(node: ast.AST) -> Update | None:
                     elif isinstance(factor, ast.Name):
                         step = factor.id
     rebinds = isinstance(target, ast.Name) and isinstance(node, ast.Assign)
-    return Update(node.lineno, name, step, rebinds)  # type: ignore[attr-defined]
+    return Update(node.lineno, name, step, rebinds, function)  # type: ignore[attr-defined]
 
 
 def _root(target: ast.expr) -> str | None:

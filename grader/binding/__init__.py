@@ -8,6 +8,7 @@ stays a mistake and is never bound away. The child only carries the decision out
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass, field
 
 from ..facts import Facts
@@ -78,7 +79,7 @@ def decide(a: Assignment, facts: Facts, load: LoadFrame, options: dict[str, str]
         outputs.setdefault("backward", list(a.roles["backward"].outputs))
     packed = pack_key if weights.packed is not None else None
     data, per_sample = _data(facts)
-    steps = tuple(u.step for u in facts.updates if u.step is not None)
+    steps = tuple(s for u in facts.updates if (s := _at_call_site(facts, u.function, u.step)) is not None)
     report = sorted({*data, *(s for s in steps if isinstance(s, str)), *_program_inputs(a, keys, load)})
     trace = Trace(weights=dict(weights.names), packed=weights.packed,
                   members=list(a.weights), rounds=TRACE_ROUNDS, report=report)
@@ -142,21 +143,24 @@ def _injected(keys: Keys, facts: Facts, function: str) -> dict[str, str]:
     return out
 
 
+def _at_call_site(facts: Facts, function: str | None, value: float | str | None) -> float | str | None:
+    """A name inside `function` as the program's run gives it: a parameter is what the call passes
+    (`train(x_data, y_data, 0.01)`: a global's name, or a number), anything else itself."""
+    if not isinstance(value, str):
+        return value
+    arg = facts.passed(function, value)
+    if isinstance(arg, ast.Name):
+        return arg.id
+    if isinstance(arg, ast.Constant) and isinstance(arg.value, (int, float)) and not isinstance(arg.value, bool):
+        return float(arg.value)
+    return value
+
+
 def _data(facts: Facts) -> tuple[tuple[str, ...], bool]:
     """The sequences the training loop walks through together (a `train(xs, ys)` call's arguments for its
     parameters), and whether backward() runs once per element."""
     for loop in facts.loops:
-        names = loop.data
-        if loop.function is not None and loop.function in facts.functions:  # train(x_data, y_data, ...)
-            params = facts.functions[loop.function].params
-            for args in facts.calls.get(loop.function, []):
-                mapped = []
-                for name in names:
-                    at = params.index(name) if name in params else -1
-                    arg = args[at] if 0 <= at < len(args) else None
-                    mapped.append(getattr(arg, "id", name) if arg is not None else name)
-                names = tuple(mapped)
-                break
+        names = tuple(str(_at_call_site(facts, loop.function, n)) for n in loop.data)
         if names:
             return names, loop.per_sample
     return (), False

@@ -180,11 +180,21 @@ def _step(ev: Evidence, main: MainFrame) -> tuple[float, str]:
 
 
 def _mechanics(ev: Evidence, main: MainFrame, members: list[str], step: float) -> tuple[str, list[str]]:
-    """What is wrong with the loop's own steps, and the known mistake it is (empty when nothing is)."""
+    """What is wrong with the loop's own steps, and the known mistake it is (empty when nothing is).
+
+    An update that rebinds a weight from its own gradient (`w = w - lr * w.grad`) makes a new tensor:
+    whatever the trace shows then (a non-leaf, weights that never move, gradients piling up on the
+    tensor the program still holds), that is the cause to name."""
     _, tol = ev.spec("training")
     held = {*ev.decision.weights.names.values(), ev.decision.weights.packed}
-    if step == 0 and any(u.rebinds and u.target in held for u in ev.facts.updates):  # w = w - lr * w.grad
+    rebinding = any(u.rebinds and u.target in held for u in ev.facts.updates)
+    problem, ids = _traced(ev, main, members, step, tol)
+    if problem and rebinding:
         return t("checks.training.not_leaf", round=1), _ids(ev, "non-leaf")
+    return problem, ids
+
+
+def _traced(ev: Evidence, main: MainFrame, members: list[str], step: float, tol: Tolerance) -> tuple[str, list[str]]:
     if step == 0:
         return t("checks.training.unchanged"), []
     if step < 0:
