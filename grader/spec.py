@@ -17,6 +17,8 @@ from reference.models import MODELS
 from . import ASSIGNMENTS_DIR
 
 CHECK_IDS = ("runs", "forward", "loss", "gradients", "update", "training", "policy")
+NEEDS = {"forward": ("forward",), "loss": ("loss", "forward"), "gradients": ("backward", "loss"),
+         "update": ("update",)}  # the roles a check judges (one of them)
 
 
 class Strict(BaseModel):
@@ -150,6 +152,13 @@ class Assignment(Strict):
         unknown = set(self.checks) - set(CHECK_IDS)
         if unknown:
             raise ValueError(f"unknown check ids {sorted(unknown)}")
+        for check, roles in NEEDS.items():  # a check whose stage no role plays would crash, not grade
+            if check in self.checks and not set(roles) & set(self.roles):
+                raise ValueError(f"checks.{check} needs a role {' or '.join(roles)} to judge")
+        for check, c in self.checks.items():
+            if set(c.moves_to) - set(self.checks):
+                raise ValueError(f"checks.{check}.moves_to names checks this assignment has not: "
+                                 f"{sorted(set(c.moves_to) - set(self.checks))}")
         if self.default_task not in self.tasks:
             raise ValueError(f"default_task {self.default_task!r} is not among the tasks")
         if len(self.given.weights) != len(self.weights):

@@ -1,7 +1,10 @@
 """The reference is proved three ways: hand derivation (numpy) = torch autograd = finite differences,
-and it reproduces every figure of SPEC.md §1 (typed here only as that independent cross-check)."""
+and it reproduces every figure the homework prints (tests/homework_figures.toml: the independent cross-check)."""
 
 from __future__ import annotations
+
+import tomllib
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,6 +18,7 @@ from reference.models import MODELS
 X, Y = [0.5, 0.3], [0.23, -0.07]
 W = [0.2, -0.4, 0.5, 0.6, 0.1, -0.5, -0.3, 0.8]
 COMBOS = [(a, l) for a in net222.ACTIVATIONS for l in net222.LOSSES]
+FIGURES = tomllib.loads((Path(__file__).with_name("homework_figures.toml")).read_text(encoding="utf-8"))
 NET = net222.MODEL
 BIAS = MODELS["net222-bias"]
 B = [0.35, 0.35, 0.60, 0.60]  # b1, b2 (h1, h2), b3, b4 (o1, o2): bp-bias's given biases
@@ -82,31 +86,32 @@ def test_lecture_gradient_three_ways(model: str, params: list[float]):
         np.testing.assert_allclose(mine, slopes(m, [x], [y], params), atol=1e-6)
 
 
-def test_spec_figures_of_the_222_network():
+def test_homework_figures_of_the_222_network():
     p = NET.evaluate(X, Y, W)
     h, o = ho(p)
-    np.testing.assert_allclose(o, [0.4769458, 0.5286964], atol=5e-8)
-    np.testing.assert_allclose(h, [0.5621765, 0.4950002], atol=5e-8)
-    assert p.loss == pytest.approx(0.2097098, abs=5e-8)
-    np.testing.assert_allclose(p.grad, [-0.0084215, 0.0126067, -0.0050529, 0.0075640,
-                                        0.0346330, 0.0838661, 0.0304946, 0.0738447], atol=5e-8)
+    f = FIGURES["net222"]
+    np.testing.assert_allclose(o, f["o"], atol=5e-8)
+    np.testing.assert_allclose(h, f["h"], atol=5e-8)
+    assert p.loss == pytest.approx(f["loss"], abs=5e-8)
+    np.testing.assert_allclose(p.grad, f["grad"], atol=5e-8)
     losses, _ = NET.train([(X, Y)], W, 1.0, 11)
-    assert losses[9] == pytest.approx(0.1108230, abs=5e-8)  # the 10th evaluation, "round 10" in the seeds
-    assert losses[10] == pytest.approx(0.1037546, abs=5e-8)  # after 10 updates
+    assert losses[9] == pytest.approx(f["loss_round_10"], abs=5e-8)  # the 10th evaluation, "round 10" in the seeds
+    assert losses[10] == pytest.approx(f["loss_after_10"], abs=5e-8)  # after 10 updates
     _, w = NET.train([(X, Y)], W, 1.0, 1000)
-    np.testing.assert_allclose(w, [1.6515, 0.1770, 1.3709, 0.9462, -0.7798, -4.2741, -1.0236, -2.1999], atol=5e-5)
+    np.testing.assert_allclose(w, f["w_after_1000"], atol=5e-5)
     _, w32 = autograd.train(X, Y, W, 1.0, 1000, dtype=torch.float32)
     np.testing.assert_allclose(w32, w, atol=1e-3)  # what the seeds' float32 program printed
 
 
-def test_spec_figures_of_the_tasks():
+def test_homework_figures_of_the_tasks():
+    f = FIGURES["tasks"]
     relu = NET.evaluate(X, Y, W, "relu")
-    assert relu.loss == pytest.approx(0.0234625, abs=5e-8)
-    np.testing.assert_allclose(ho(relu)[1], [0.025, 0.0], atol=1e-12)
+    assert relu.loss == pytest.approx(f["relu_loss"], abs=5e-8)
+    np.testing.assert_allclose(ho(relu)[1], f["relu_o"], atol=1e-12)
     assert NET.evaluate(X, Y, W, loss="mse-mean").loss == NET.evaluate(X, Y, W).loss
-    assert NET.evaluate(X, Y, W, loss="cross-entropy").loss == pytest.approx(0.1187197, abs=5e-8)
+    assert NET.evaluate(X, Y, W, loss="cross-entropy").loss == pytest.approx(f["cross_entropy_loss"], abs=5e-8)
     _, w = NET.train([(X, Y)], W, 1.0, 1000, loss="cross-entropy")
-    assert w[4] == pytest.approx(3.8104, abs=5e-5)
+    assert w[4] == pytest.approx(f["cross_entropy_w5_after_1000"], abs=5e-5)
 
 
 @pytest.mark.parametrize("loss", net222.LOSSES)
@@ -116,16 +121,17 @@ def test_zero_init_stays_symmetric(loss: str):
         assert w[0] != 0.0
 
 
-def test_spec_figures_of_the_lecture():
+def test_homework_figures_of_the_lecture():
+    f = FIGURES["lecture"]
     w32 = autograd.lecture_train("linear", [1.0], [1, 2, 3], [2, 4, 6], 0.01, 300)
-    assert w32[0] == pytest.approx(1.9999996, abs=1e-7)
-    assert (4 * torch.tensor(w32, dtype=torch.float32)).item() == pytest.approx(7.9999986, abs=1e-6)
+    assert w32[0] == pytest.approx(f["linear_w"], abs=1e-7)
+    assert (4 * torch.tensor(w32, dtype=torch.float32)).item() == pytest.approx(f["linear_at_4"], abs=1e-6)
     data = [([1.0], [2.0]), ([2.0], [4.0]), ([3.0], [6.0])]
     _, w = LINEAR.train(data, [1.0], 0.01, 300)
-    assert w[0] == pytest.approx(1.9999996, abs=1e-6)
+    assert w[0] == pytest.approx(f["linear_w"], abs=1e-6)
     _, q = QUADRATIC.train(data, [1.0, 1.0, 1.0], 0.01, 300)
-    np.testing.assert_allclose(q, [0.240382, 0.926677, 0.991354], atol=5e-6)
-    assert QUADRATIC.forward([4.0], [0.0], q)[0]["y_pred"] == pytest.approx(8.544171, abs=5e-6)
+    np.testing.assert_allclose(q, f["quadratic_w"], atol=5e-6)
+    assert QUADRATIC.forward([4.0], [0.0], q)[0]["y_pred"] == pytest.approx(f["quadratic_at_4"], abs=5e-6)
     np.testing.assert_allclose(autograd.lecture_train("quadratic", [1.0, 1.0, 1.0], [1, 2, 3], [2, 4, 6], 0.01, 300),
                                q, atol=1e-5)
 
