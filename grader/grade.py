@@ -12,7 +12,7 @@ from . import plan, sandbox
 from .binding import Decision, decide
 from .binding.report import described
 from .checks import Evidence, judge
-from .checks.verdicts import lost
+from .checks.verdicts import CHILD_FAILED, lost
 from .detect import detect_assignment, detect_task, outline
 from .facts import Facts, read
 from .feedback import Feedback, error_feedback
@@ -107,7 +107,8 @@ def _grade(path: Path, options: Options, source: Source | None) -> Feedback:
         return error_feedback(name, t("grade.forged", why=conversation.forged), **fail)
     seen = conversation.seen
     if seen.load is None or decision is None:
-        return error_feedback(name, t("grade.not_loaded", why=lost(run, a.limits.main_seconds)), **fail)
+        fb = error_feedback(name, t("grade.not_loaded", why=lost(run, a.limits.main_seconds)), **fail)
+        return fb.model_copy(update={"internal": run.ended == f"exit code {CHILD_FAILED}"})  # retried by a rerun
     notes = list(source.notes)
     if seen.load.error is not None:
         e = seen.load.error

@@ -20,6 +20,7 @@ from ..sandbox import ChildRun
 from .evidence import Evidence
 
 SHOWN = 4  # mismatches listed in a message
+CHILD_FAILED = 70  # the exit code of a child whose own code failed (grader/child/boot.py)
 
 
 def lost(run: ChildRun, limit: float) -> str:
@@ -32,6 +33,9 @@ def lost(run: ChildRun, limit: float) -> str:
         return t("checks.lost.resources")
     if run.ended.startswith("killed by"):
         return t("checks.lost.killed", how=run.ended)
+    if run.ended == f"exit code {CHILD_FAILED}":  # the child's own failure: its traceback is on stderr
+        last = next((line for line in reversed(run.stderr_tail.splitlines()) if line.strip()), "")
+        return t("checks.lost.child_failed", error=last[:200])
     if run.ended.startswith("exit code") or run.ended == "ok":
         return t("checks.lost.exited")
     return t("checks.lost.other", how=run.ended)
