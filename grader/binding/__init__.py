@@ -58,8 +58,8 @@ def decide(a: Assignment, facts: Facts, load: LoadFrame, options: dict[str, str]
     keys = Keys(a)
     found, unfound = find_roles(a, load.functions, facts, options)
     params = {role: load.functions[f.function].params for role, f in found.items()}
-    weights = find_weights(a, facts, load.globals, [f.function for f in found.values()],
-                           {p for ps in params.values() for p in ps})
+    weights = _named_weights(a, load, options["weights"]) if "weights" in options else \
+        find_weights(a, facts, load.globals, [f.function for f in found.values()], {p for ps in params.values() for p in ps})
     keys.own.update({name: key for key, name in weights.names.items()})
     pack_key = keys.pack_of("weights")
     if weights.packed is not None and pack_key is not None:
@@ -87,6 +87,19 @@ def decide(a: Assignment, facts: Facts, load: LoadFrame, options: dict[str, str]
                       weights=list(a.weights), weight_globals=dict(weights.names), packed_weights=packed, trace=trace,
                       layout=_layout(a, packed, calls))
     return Decision(binding, found, unfound, unbindable, weights, params, data, steps, per_sample)
+
+
+def _named_weights(a: Assignment, load: LoadFrame, named: str) -> Weights:
+    """`--bind weights=w_1,w_2,b` (one name per weight, in the model's order) or `--bind weights=theta` (one object
+    holding them all, or the one weight)."""
+    names = [n.strip() for n in named.split(",") if n.strip()]
+    if len(names) == len(a.weights) and len(names) > 1:
+        return Weights(names=dict(zip(a.weights, names)), how="option")
+    if len(names) == 1 and len(a.weights) == 1:
+        return Weights(names={a.weights[0]: names[0]}, how="option")
+    if len(names) == 1:
+        return Weights(packed=names[0], how="option")
+    return Weights(how="none", candidates=tuple(names))
 
 
 def _arguments(a: Assignment, keys: Keys, facts: Facts, role: str, function: str, load: LoadFrame,

@@ -26,7 +26,7 @@ class Weights:
 
     names: dict[str, str] = field(default_factory=dict)
     packed: str | None = None  # the submission's name of the one object holding them all
-    how: str = "names"  # names | single | packed | none
+    how: str = "names"  # names | single | packed | option (--bind weights=...) | none
     candidates: tuple[str, ...] = ()  # ambiguous: several objects could be the weights
 
 
@@ -39,6 +39,7 @@ def find_weights(a: Assignment, facts: Facts, globals_: dict[str, Kind], readers
     """From the globals the bound functions read (and the parameters they take), never from values."""
     n = len(a.weights)
     read = set().union(*(facts.reads(f) for f in readers)) if readers else set()
+    read |= {u.target for u in facts.updates}  # what the program's own updates step (a loop with no functions)
     spoken = read | params | set(globals_) | set(facts.assigned)
     names: dict[str, str] = {}
     for w in a.weights:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from graphlib import TopologicalSorter
 
 from ..feedback import CheckResult
+from ..i18n import t
 from ..spec import CHECK_IDS
 from .evidence import Evidence
 from .program import check_policy, check_runs
@@ -52,24 +53,27 @@ def judge(ev: Evidence) -> list[CheckResult]:
 
 def moved(results: list[CheckResult], ev: Evidence) -> list[CheckResult]:
     """Give each skipped check's points to the first check of its `moves_to` that was judged (its score scaled
-    with them); where none was, to the judged check with the most points."""
+    with them). Where none was, nothing in the file could be judged for that work: the check fails at its own
+    points instead (a file must not earn them by running)."""
     by_id = {r.id: r for r in results}
     extra = {r.id: 0.0 for r in results}
+    unjudged: set[str] = set()
     for r in results:
         if r.status != "skipped":
             continue
-        points = ev.a.checks[r.id].points
         judged = [c for c in ev.a.checks[r.id].moves_to if c in by_id and by_id[c].status != "skipped"]
-        target = judged[0] if judged else max((x for x in results if x.status != "skipped"),
-                                              key=lambda x: x.max_score, default=None)
-        if target is not None:
-            extra[target if isinstance(target, str) else target.id] += points
+        if judged:
+            extra[judged[0]] += ev.a.checks[r.id].points
+        else:
+            unjudged.add(r.id)
     out = []
     for r in results:
-        if extra[r.id] and r.max_score:
-            share = r.score / r.max_score
-            r = r.model_copy(update={"max_score": r.max_score + extra[r.id], "score": share * (r.max_score + extra[r.id])})
+        if r.id in unjudged:
+            points = ev.a.checks[r.id].points
+            r = r.model_copy(update={"status": "fail", "max_score": points, "score": 0.0, "hints": ev.hint(r.id),
+                                     "message": r.message + "\n" + t("checks.unjudged")})
         elif extra[r.id]:
-            r = r.model_copy(update={"max_score": extra[r.id], "score": extra[r.id] if r.status == "pass" else 0.0})
+            share = r.score / r.max_score if r.max_score else float(r.status == "pass")
+            r = r.model_copy(update={"max_score": r.max_score + extra[r.id], "score": share * (r.max_score + extra[r.id])})
         out.append(r)
     return out
