@@ -58,19 +58,21 @@ class Facts:
     made: dict[str, str] = field(default_factory=dict)  # module-level name -> tensor | ndarray | list | number
     sizes: dict[str, int] = field(default_factory=dict)  # module-level name -> how many numbers its literal holds
 
-    def reads(self, name: str) -> set[str]:
-        """The globals a function reads, through the module functions it calls too."""
-        seen: set[str] = set()
-        out: set[str] = set()
+    def reached(self, name: str) -> list[Function]:
+        """The function and every module function it calls, directly or through others."""
+        seen: dict[str, Function] = {}
         stack = [name]
         while stack:
             f = self.functions.get(stack.pop())
             if f is None or f.name in seen:
                 continue
-            seen.add(f.name)
-            out |= f.reads
-            stack.extend(c for c in f.calls if c in self.functions)
-        return out
+            seen[f.name] = f
+            stack.extend(f.calls)
+        return list(seen.values())
+
+    def reads(self, name: str) -> set[str]:
+        """The globals a function reads, through the module functions it calls too."""
+        return set().union(*(f.reads for f in self.reached(name)))
 
     def passed(self, function: str | None, name: str) -> ast.expr | None:
         """What the first call of `function` passes for its parameter `name` (`train(x_data, y_data, 0.01)`)."""
@@ -82,17 +84,7 @@ class Facts:
 
     def reaches(self, caller: str, callee: str) -> bool:
         """Whether `caller` calls `callee`, directly or through other module functions."""
-        seen: set[str] = set()
-        stack = [caller]
-        while stack:
-            f = self.functions.get(stack.pop())
-            if f is None or f.name in seen:
-                continue
-            seen.add(f.name)
-            if callee in f.calls:
-                return True
-            stack.extend(f.calls)
-        return False
+        return any(callee in f.calls for f in self.reached(caller))
 
 
 def read(tree: ast.Module) -> Facts:
@@ -253,7 +245,7 @@ def _loops(tree: ast.Module, facts: Facts) -> None:
 
 
 def _reaches_backward(facts: Facts, name: str) -> bool:
-    return any(facts.functions[f].backward for f in facts.functions if f == name or facts.reaches(name, f))
+    return any(f.backward for f in facts.reached(name))
 
 
 def _walked(it: ast.expr) -> tuple[str, ...]:
