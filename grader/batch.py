@@ -115,7 +115,7 @@ def _grade_one(sub: Submission, assignment: str | None, task: str | None, seed: 
                plots: Path, graded_with: str, lang: str = "en", source: Source | None = None) -> Feedback:
     try:
         fb = grade_file(sub.path, assignment, task, seed, view="instructor", lang=lang, source=source)
-        fb = fb.model_copy(update={"submission": sub.name, "graded_with": graded_with})
+        fb = fb.model_copy(update={"submission": sub.name, "graded_with": None if fb.grader_fault else graded_with})
         return with_plot(fb, plots / f"{sub.key}.png")
     except Exception as e:  # a grader bug must cost one verdict, not the batch (and is retried by a rerun)
         with speaking(lang):  # a worker thread: the language is set here, not inherited

@@ -490,18 +490,36 @@ def _training_from_main(ev: Evidence) -> CheckResult:
 
 
 def check_policy(ev: Evidence) -> CheckResult:
+    """Fails on what the parent reads in the source, or on what the child reports against itself (a forbidden
+    library loaded, or an import of one that failed because the sandbox kept it out of reach). Nothing the
+    child could report makes it pass: a forbidden library the source does not import is unreadable to the
+    child (the report's protections say where the sandbox could not do that)."""
     points, _ = ev.spec("policy")
     forbidden = set(ev.a.forbidden_modules)
     seen_in_source = sorted(forbidden & ev.outline.imports)
     at_run_time = sorted({m for frame in (ev.main, ev.done) if frame for m in frame.get("forbidden_loaded", [])
                           if m in forbidden})
-    used = sorted(set(seen_in_source) | set(at_run_time))
+    tried = sorted(_tried(ev, forbidden))
+    used = sorted(set(seen_in_source) | set(at_run_time) | set(tried))
     if used:
-        how = t("checks.policy.in_source") if seen_in_source else t("checks.policy.at_run_time")
+        how = t("checks.policy.in_source") if seen_in_source else t("checks.policy.at_run_time") if at_run_time \
+            else t("checks.policy.tried")
         return CheckResult(id="policy", status="fail", score=0, max_score=points, hints=ev.hint("policy"),
                            message=t("checks.policy.fail", modules=t("common.names").join(used), how=how))
     return CheckResult(id="policy", status="pass", score=points, max_score=points,
                        message=t("checks.policy.pass"))
+
+
+def _tried(ev: Evidence, forbidden: set[str]) -> set[str]:
+    """Forbidden libraries named by an import that failed in the child (ModuleNotFoundError, or PermissionError
+    on the library's files where the submission removed the sandbox's finder)."""
+    out: set[str] = set()
+    for frame in (ev.load, ev.main, *ev.frames.values()):
+        error = (frame or {}).get("error")
+        if isinstance(error, dict) and error.get("type") in ("ModuleNotFoundError", "ImportError", "PermissionError"):
+            message = str(error.get("message", ""))
+            out |= {m for m in forbidden if f"'{m}'" in message or f"'{m}." in message or f"/{m}/" in message}
+    return out
 
 
 CHECKS: dict[str, Callable[[Evidence], CheckResult]] = {

@@ -78,6 +78,7 @@ class Feedback(BaseModel):
     plot: str | None = None  # the PNG of `curve`, when one was drawn (--plots, and always in a batch)
     seconds: float = 0.0
     graded_with: str | None = None  # in a batch: digest of the options, assignment files and grader code used
+    grader_fault: bool = Field(default=False, exclude=True)  # an error of the grader's: a rerun grades it again
 
     def for_view(self, view: str) -> Feedback:
         """The student's view drops every case's numbers: hidden ones must never reach a student."""

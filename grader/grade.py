@@ -90,8 +90,13 @@ def _grade(path: Path, assignment_id: str | None, task_id: str | None, seed: int
     has_update = bool(o.functions & set(a.roles["update"].names)) if "update" in a.roles else False
     cases, probes = _planned(a.id, task_id, seed, has_update)
     lim = a.limits
-    run = sandbox.run(plan.job(a, source.text, name, probes), lim.total_seconds + 5, int(lim.total_seconds),
-                      lim.memory_mib)
+    hidden = sorted(set(a.forbidden_modules) - o.imports)  # out of the child's reach; imported openly, policy fails
+    run = sandbox.run({**plan.job(a, source.text, name, probes), "hidden": hidden}, lim.total_seconds + 5,
+                      int(lim.total_seconds), lim.memory_mib)
+    fail["notes"] = source.notes + sandbox.left_behind(run)
+    if run.grader_fault:  # a rerun of the batch grades it again
+        return error_feedback(name, t("sandbox.grader_fault", how=run.ended), **fail).model_copy(
+            update={"grader_fault": True})
     if run.forged or run.garbled:
         return error_feedback(name, t("grade.forged"), **fail)
     frames: dict[str, dict[str, Any]] = {}
@@ -101,7 +106,7 @@ def _grade(path: Path, assignment_id: str | None, task_id: str | None, seed: int
     load_frame = first(run, "load")
     if load_frame is None:
         return error_feedback(name, t("grade.not_loaded", why=lost(run, a.limits.main_seconds)), **fail)
-    notes = list(source.notes)
+    notes = list(fail["notes"])
     if load_frame.get("error"):
         e = load_frame["error"]
         what = (t("grade.exits") if e.get("type") == "SystemExit"
@@ -117,7 +122,7 @@ def _grade(path: Path, assignment_id: str | None, task_id: str | None, seed: int
     return Feedback(submission=name, assignment=a.id, task=task_id, status="graded",
                     score=round(sum(c.score for c in checks), 6), max_score=sum(c.max_score for c in checks),
                     checks=checks, detected=t("common.sep").join(detected) or None, notes=notes + insights(ev),
-                    curve=curve(ev), protections=sandbox.protections(run))
+                    curve=curve(ev), protections=sandbox.protections(run, hidden))
 
 
 @functools.lru_cache(maxsize=64)
