@@ -3,15 +3,24 @@ becomes a verdict; a forked child grades exactly like a fresh one."""
 
 from __future__ import annotations
 
+import ast
+import ctypes
+import errno
+import fcntl
 import json
+import os
+import platform
+import resource
 import socket
+import struct
 import sys
 import threading
 from pathlib import Path
+from typing import Callable
 
 import pytest
 
-from grader import plan, sandbox
+from grader import batch, cgroups, plan, sandbox
 from grader.expected import expected
 from grader.grade import grade_file
 from grader.spec import load_all
@@ -168,3 +177,234 @@ def test_the_filter_compiled_once_is_libseccomps_own_for_each_pid(pid: int):
     if marked is None:
         pytest.skip("no libseccomp")
     assert confine._with_pid(marked, pid) == confine._bpf(pid)
+
+
+# ---------------------------------------------------------------- the child is nobody; its limits; a clean server
+
+ROOT = sys.platform == "linux" and os.geteuid() == 0
+as_root = pytest.mark.skipif(not ROOT, reason="a child changes its uid and capabilities only when the grader is root")
+STATUS = ("Uid", "Gid", "Groups", "CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb", "NoNewPrivs", "Seccomp")
+TELL_STATUS = ("lines = dict(l.split(':', 1) for l in open('/proc/self/status').read().splitlines() if ':' in l)\n"
+               "raise RuntimeError(repr({k: sorted({str(int(v, 16)) if k.startswith('Cap') else v\n"
+               f"                                   for v in lines[k].split()}}) for k in {STATUS!r}}}))\n")
+
+
+@as_root
+@pytest.mark.parametrize("start", sandbox.STARTS)
+def test_a_child_runs_as_nobody_keeping_only_the_capability_to_read(start: str):
+    """Another uid and gid, no groups, CAP_DAC_READ_SEARCH alone in every set (bounding too), no new
+    privileges, seccomp on: read from /proc/self/status by the submission's first line."""
+    sandbox.use(start)
+    try:
+        run = _one_run(TELL_STATUS + (SUBMISSIONS / "bp-torch" / "correct_seed001_template.py").read_text())
+    finally:
+        sandbox.use("fork")
+    load = next(f for f in run.frames if f.get("kind") == "load")
+    status = ast.literal_eval(load["error"]["message"])
+    from grader.child import identity
+
+    assert status["CapPrm"] == status["CapEff"] == status["CapBnd"] == [str(identity.KEPT)]
+    assert status["CapInh"] == status["CapAmb"] == ["0"]
+    assert len(status["Uid"]) == 1 and status["Uid"] != ["0"] and status["Gid"] == status["Uid"]
+    assert status["Groups"] == []
+    assert status["NoNewPrivs"] == ["1"] and status["Seccomp"] == ["2"]
+    assert run.sandbox["user"] is True
+
+
+def _in_a_forked_child(confine_it: Callable[[], object], attempt: Callable[[], dict[str, str]]) -> dict[str, str]:
+    """`attempt`'s outcomes, in a child of this process confined by `confine_it` alone (one wall at a time)."""
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.close(r)
+            confine_it()
+            os.write(w, json.dumps(attempt()).encode())
+        finally:
+            os._exit(0)
+    os.close(w)
+    with os.fdopen(r, "rb") as f:
+        data = f.read()
+    os.waitpid(pid, 0)
+    return json.loads(data)
+
+
+def _calls_on(target: int) -> dict[str, str]:
+    """Each call that could change process `target`, made with the values it already has (harmless where it
+    is allowed): "ok" or the error's name."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    ioprio = {"x86_64": (251, 252), "aarch64": (30, 31)}.get(platform.machine())
+    calls: dict[str, Callable[[], object]] = {
+        "prlimit": lambda: resource.prlimit(target, resource.RLIMIT_CORE, resource.getrlimit(resource.RLIMIT_CORE)),
+        "setpriority": lambda: os.setpriority(os.PRIO_PROCESS, target, os.getpriority(os.PRIO_PROCESS, target)),
+        "sched_setaffinity": lambda: os.sched_setaffinity(target, os.sched_getaffinity(target)),
+        "sched_setscheduler": lambda: os.sched_setscheduler(target, os.sched_getscheduler(target),
+                                                            os.sched_getparam(target)),
+    }
+    if ioprio:
+        def set_ioprio() -> None:
+            if libc.syscall(ioprio[0], 1, target, libc.syscall(ioprio[1], 1, target)) != 0:
+                raise OSError(ctypes.get_errno(), "ioprio_set")
+        calls["ioprio_set"] = set_ioprio
+    out = {}
+    for name, call in calls.items():
+        try:
+            call()
+            out[name] = "ok"
+        except OSError as e:
+            out[name] = errno.errorcode.get(e.errno or 0, str(e))
+    return out
+
+
+def _become_nobody() -> None:
+    from grader.child import identity
+
+    assert identity.become(sandbox._Uids.FIRST + 1023, 64)
+
+
+def _filter_syscalls() -> None:
+    from grader.child import confine
+
+    assert confine.restrict_syscalls()
+
+
+@as_root
+@pytest.mark.parametrize("wall", [_become_nobody, _filter_syscalls], ids=["uid", "seccomp"])
+def test_each_wall_alone_refuses_changing_the_grader_but_allows_the_child_itself(wall: Callable[[], None]):
+    """The kernel's own rules for another uid, and seccomp for a root child: limits, nice value, affinity,
+    scheduling class and I/O priority of another process are refused; its own (pid 0 or its pid) are not."""
+    grader = os.getpid()
+    outcomes = _in_a_forked_child(wall, lambda: {**{f"grader {k}": v for k, v in _calls_on(grader).items()},
+                                                 **{f"itself {k}": v for k, v in _calls_on(0).items()},
+                                                 **{f"own pid {k}": v for k, v in _calls_on(os.getpid()).items()}})
+    refused = {k for k, v in outcomes.items() if v != "ok"}
+    assert refused == {k for k in outcomes if k.startswith("grader ")}, outcomes
+    assert {outcomes[k] for k in refused} == {"EPERM"}, outcomes
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="seccomp is a Linux mechanism")
+def test_the_filter_denies_opening_files_by_handle():
+    """CAP_DAC_READ_SEARCH would let a child open any file by handle, past Landlock's paths."""
+    from grader.child import confine
+
+    if confine._bpf(1) is None:
+        pytest.skip("no libseccomp")
+    libc = ctypes.CDLL(None, use_errno=True)
+    calls = {"x86_64": (303, 304), "aarch64": (264, 265)}.get(platform.machine())
+    if calls is None:
+        pytest.skip("syscall numbers of this architecture not listed here")
+
+    def attempt() -> dict[str, str]:
+        handle = ctypes.create_string_buffer(8 + 128)
+        ctypes.c_uint.from_buffer(handle).value = 128
+        mount = ctypes.c_int()
+        named = libc.syscall(calls[0], -100, b"/etc/hostname", handle, ctypes.byref(mount), 0)
+        named_errno = ctypes.get_errno()
+        fd = libc.syscall(calls[1], os.open("/", os.O_PATH), handle, os.O_RDONLY)
+        return {"name_to_handle_at": errno.errorcode[named_errno] if named else "ok",
+                "open_by_handle_at": errno.errorcode[ctypes.get_errno()] if fd < 0 else "ok"}
+
+    assert _in_a_forked_child(_filter_syscalls, attempt) == {"name_to_handle_at": "EPERM",
+                                                              "open_by_handle_at": "EPERM"}
+
+
+HONEST = SUBMISSIONS / "bp-numpy" / "correct_seed001_fixed.py"
+
+
+def _numpy_server() -> sandbox.ForkServer:
+    grade_file(HONEST)  # started and ready
+    return sandbox._servers["numpy"]
+
+
+def _inherited(pid: int) -> tuple[object, ...]:
+    return (Path(f"/proc/{pid}/limits").read_text(), os.getpriority(os.PRIO_PROCESS, pid),
+            os.sched_getscheduler(pid), os.sched_getaffinity(pid))
+
+
+@as_root
+def test_a_fork_server_whose_scheduling_was_changed_puts_it_back_before_forking():
+    """Nice value, scheduling class, CPU affinity and a soft limit changed from outside (as a submission
+    that got past both walls would): the next child still gets the verdict, and the server is as it was."""
+    alone = grade_file(HONEST)
+    server = _numpy_server()
+    pid = server.proc.pid
+    soft, hard = resource.prlimit(pid, resource.RLIMIT_NOFILE)
+    os.setpriority(os.PRIO_PROCESS, pid, 19)
+    os.sched_setscheduler(pid, os.SCHED_IDLE, os.sched_param(0))
+    os.sched_setaffinity(pid, {min(os.sched_getaffinity(pid))})
+    resource.prlimit(pid, resource.RLIMIT_NOFILE, (64, hard))
+    after = grade_file(HONEST)
+    assert after.model_dump(exclude={"seconds"}) == alone.model_dump(exclude={"seconds"})
+    assert sandbox._servers["numpy"] is server and server.proc.pid == pid  # put back, not replaced
+    assert _inherited(pid) == _inherited(os.getpid())
+
+
+@as_root
+def test_a_fork_server_whose_hard_limit_was_lowered_is_replaced():
+    """A hard RLIMIT_FSIZE of 0 (the attack that killed every later child): a server that cannot raise it
+    again refuses to fork and ends; a new one grades the next file as if nothing had happened."""
+    alone = grade_file(HONEST)
+    server = _numpy_server()
+    resource.prlimit(server.proc.pid, resource.RLIMIT_FSIZE, (0, 0))
+    after = grade_file(HONEST)
+    assert after.model_dump(exclude={"seconds"}) == alone.model_dump(exclude={"seconds"})
+    now = sandbox._servers["numpy"]
+    if now is server:  # a grader with CAP_SYS_RESOURCE raises it again instead
+        assert resource.prlimit(server.proc.pid, resource.RLIMIT_FSIZE) == resource.getrlimit(resource.RLIMIT_FSIZE)
+    else:
+        assert server.dirty and server.proc.wait(10) is not None
+        assert _inherited(now.proc.pid) == _inherited(os.getpid())
+
+
+def test_an_error_the_grader_caused_is_never_kept_by_a_rerun(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """A child that cannot even start (here: the harness file is missing from a broken install) gets an
+    error that blames the grader, not the student; the next run (install mended, same settings) grades the
+    file instead of keeping that verdict."""
+    folder, out = tmp_path / "class", tmp_path / "out"
+    folder.mkdir()
+    (folder / "hw.py").write_text(SEED001)
+    sandbox.use("fresh")
+    try:
+        monkeypatch.setattr(sandbox, "HARNESS", tmp_path / "missing" / "boot.py")
+        first = batch.grade_folder(folder, out, "bp-numpy", None, jobs=1)["hw"]
+        monkeypatch.undo()
+        again = batch.grade_folder(folder, out, "bp-numpy", None, jobs=1)["hw"]
+    finally:
+        sandbox.use("fork")
+    assert first.status == "error" and first.grader_fault and first.graded_with is None
+    assert "not your program's fault" in (first.error or "")
+    assert again.status == "graded" and again.score == again.max_score and again.graded_with
+
+
+def test_a_scratch_folder_that_cannot_be_removed_is_reported(tmp_path: Path):
+    """Clean-up failures are never silent: what is left is listed (and becomes a note of the verdict)."""
+    folder = tmp_path / "bpgrade-test"
+    (folder / "inner").mkdir(parents=True)
+    (folder / "inner" / "kept").write_text("x")
+    fd = os.open(folder / "inner" / "kept", os.O_RDONLY)
+    try:
+        fcntl.ioctl(fd, 0x40086602, struct.pack("l", 0x10))  # FS_IOC_SETFLAGS: immutable
+    except OSError:
+        pytest.skip("no immutable flag here (not root, or the file system has none)")
+    finally:
+        os.close(fd)
+    try:
+        problems = sandbox._remove(str(folder))
+    finally:
+        fd = os.open(folder / "inner" / "kept", os.O_RDONLY)
+        fcntl.ioctl(fd, 0x40086602, struct.pack("l", 0))
+        os.close(fd)
+    assert problems[0].startswith(str(folder / "inner" / "kept")) and all(str(folder) in p for p in problems)
+    notes = sandbox.left_behind(sandbox.ChildRun(leftovers=problems))
+    assert len(notes) == len(problems) and all(p in n for p, n in zip(problems, notes))
+    assert sandbox._remove(str(folder)) == [] and not folder.exists()
+
+
+def test_no_control_group_outlives_its_child():
+    """Each child has groups of its own where the machine allows them, removed once it has ended."""
+    run = _one_run((SUBMISSIONS / "bp-torch" / "correct_seed001_template.py").read_text())
+    parents = cgroups._parents()
+    assert run.sandbox["accounting"] is (parents is not None)
+    left = [n for parent in (parents[1] if parents else []) for n in os.listdir(parent)
+            if n.startswith(f"bpgrade-{os.getpid()}-")]
+    assert not left
