@@ -114,22 +114,28 @@ def _parents() -> tuple[int, list[str]] | None:
     """(version, the folders new groups go in: memory's then pids' for v1), or None where none can be made."""
     if os.geteuid() != 0:
         return None
-    mounts = _mounts()
-    own = _own()
-    v1 = [_folder(mounts[c], own.get(c)) for c in CONTROLLERS if c in mounts]
-    if len(v1) == len(CONTROLLERS) and all(v1) and all(os.access(f, os.W_OK) for f in v1):
+    where = places(_read("/proc/self/mountinfo"), _read("/proc/self/cgroup"))
+    v1 = [where.get(c) for c in CONTROLLERS]
+    if all(v1) and all(os.access(f, os.W_OK) for f in v1):  # type: ignore[arg-type]
         return 1, v1  # type: ignore[return-value]
-    if "" in mounts and "" in own:
-        folder = _folder(mounts[""], own[""])
-        if folder and _delegates(folder):
-            return 2, [folder]
+    v2 = where.get("")
+    if v2 and _delegates(v2):
+        return 2, [v2]
     return None
 
 
-def _mounts() -> dict[str, tuple[str, str]]:
+def places(mountinfo: str, own_groups: str) -> dict[str, str]:
+    """Controller ("" for the v2 hierarchy) -> the folder of this process's own group in it, from
+    /proc/self/mountinfo and /proc/self/cgroup; only folders that exist."""
+    mounts, own = _mounts(mountinfo), _own(own_groups)
+    found = {c: _folder(mounts[c], own.get(c)) for c in mounts}
+    return {c: f for c, f in found.items() if f}
+
+
+def _mounts(mountinfo: str) -> dict[str, tuple[str, str]]:
     """Controller ("" for the v2 hierarchy) -> (the hierarchy's root as mounted, where it is mounted)."""
     out: dict[str, tuple[str, str]] = {}
-    for line in _read("/proc/self/mountinfo").splitlines():
+    for line in mountinfo.splitlines():
         fields, _, tail = line.partition(" - ")
         parts, kinds = fields.split(), tail.split()
         if len(parts) < 5 or len(kinds) < 3:
@@ -144,10 +150,10 @@ def _mounts() -> dict[str, tuple[str, str]]:
     return out
 
 
-def _own() -> dict[str, str]:
+def _own(own_groups: str) -> dict[str, str]:
     """Controller ("" for v2) -> this process's group path in that hierarchy (/proc/self/cgroup)."""
     out = {}
-    for line in _read("/proc/self/cgroup").splitlines():
+    for line in own_groups.splitlines():
         _, controllers, path = line.split(":", 2)
         for c in controllers.split(",") if controllers else [""]:
             out[c] = path
@@ -159,7 +165,8 @@ def _folder(mount: tuple[str, str], path: str | None) -> str | None:
     root, point = mount
     if path is None or not (path == root or path.startswith(root.rstrip("/") + "/")):
         return None
-    folder = os.path.join(point, path[len(root):].lstrip("/"))
+    below = path[len(root):].strip("/")
+    folder = os.path.join(point, below) if below else point
     return folder if os.path.isdir(folder) else None
 
 

@@ -297,7 +297,10 @@ class ForkServer:
             self.proc.kill()
             self.proc.wait()
         if self.temporary:
-            shutil.rmtree(self.config, ignore_errors=True)
+            from .i18n import t
+
+            for problem in _remove(self.config):
+                print(t("sandbox.left_behind", what=problem), file=sys.stderr)
 
 
 _servers: dict[str, ForkServer] = {}

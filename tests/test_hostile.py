@@ -19,12 +19,10 @@ neighbour's file with a secret token, so the files that look around find somethi
 from __future__ import annotations
 
 import builtins
-import ctypes
 import fcntl
 import gc
 import math
 import os
-import platform
 import re
 import secrets
 import shutil
@@ -45,6 +43,7 @@ import numpy.testing  # noqa: F401  (numpy.testing.* is among what must stay rea
 import pytest
 
 from grader import batch
+from grader.child import forkserver
 from grader.feedback import Feedback
 from grader.grade import grade_file
 from grader.spec import load_assignment
@@ -92,17 +91,15 @@ def _functions() -> dict[str, Any]:
 
 
 REAL_FUNCTIONS = _functions()  # taken when the test module is imported, before any grading
-_IOPRIO_GET = {"x86_64": 252, "aarch64": 31}.get(platform.machine())
 
 
 def inherited(pid: int) -> dict[str, Any]:
     """What process `pid` passes on to the children it starts, and a submission must never change there:
     its limits, nice value, scheduling class and priority, CPU affinity and I/O priority."""
-    libc = ctypes.CDLL(None, use_errno=True)
     return {"limits": Path(f"/proc/{pid}/limits").read_text(), "nice": os.getpriority(os.PRIO_PROCESS, pid),
             "scheduler": os.sched_getscheduler(pid), "priority": os.sched_getparam(pid).sched_priority,
             "affinity": os.sched_getaffinity(pid),
-            "ioprio": libc.syscall(_IOPRIO_GET, 1, pid) if _IOPRIO_GET else None}
+            "ioprio": forkserver._ioprio_call(1, 1, pid) if forkserver._IOPRIO else None}
 
 
 @dataclass

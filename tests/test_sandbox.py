@@ -21,11 +21,13 @@ from typing import Callable
 import pytest
 
 from grader import batch, cgroups, plan, sandbox
+from grader.child import forkserver
 from grader.expected import expected
 from grader.grade import grade_file
 from grader.spec import load_all
 
 from .conftest import SUBMISSIONS
+from .test_hostile import inherited
 
 SEED001 = (SUBMISSIONS / "bp-numpy" / "correct_seed001_fixed.py").read_text()
 
@@ -232,8 +234,6 @@ def _in_a_forked_child(confine_it: Callable[[], object], attempt: Callable[[], d
 def _calls_on(target: int) -> dict[str, str]:
     """Each call that could change process `target`, made with the values it already has (harmless where it
     is allowed): "ok" or the error's name."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    ioprio = {"x86_64": (251, 252), "aarch64": (30, 31)}.get(platform.machine())
     calls: dict[str, Callable[[], object]] = {
         "prlimit": lambda: resource.prlimit(target, resource.RLIMIT_CORE, resource.getrlimit(resource.RLIMIT_CORE)),
         "setpriority": lambda: os.setpriority(os.PRIO_PROCESS, target, os.getpriority(os.PRIO_PROCESS, target)),
@@ -241,9 +241,9 @@ def _calls_on(target: int) -> dict[str, str]:
         "sched_setscheduler": lambda: os.sched_setscheduler(target, os.sched_getscheduler(target),
                                                             os.sched_getparam(target)),
     }
-    if ioprio:
+    if forkserver._IOPRIO:
         def set_ioprio() -> None:
-            if libc.syscall(ioprio[0], 1, target, libc.syscall(ioprio[1], 1, target)) != 0:
+            if forkserver._ioprio_call(0, 1, target, forkserver._ioprio_call(1, 1, target)) != 0:
                 raise OSError(ctypes.get_errno(), "ioprio_set")
         calls["ioprio_set"] = set_ioprio
     out = {}
@@ -316,11 +316,6 @@ def _numpy_server() -> sandbox.ForkServer:
     return sandbox._servers["numpy"]
 
 
-def _inherited(pid: int) -> tuple[object, ...]:
-    return (Path(f"/proc/{pid}/limits").read_text(), os.getpriority(os.PRIO_PROCESS, pid),
-            os.sched_getscheduler(pid), os.sched_getaffinity(pid))
-
-
 @as_root
 def test_a_fork_server_whose_scheduling_was_changed_puts_it_back_before_forking():
     """Nice value, scheduling class, CPU affinity and a soft limit changed from outside (as a submission
@@ -336,7 +331,7 @@ def test_a_fork_server_whose_scheduling_was_changed_puts_it_back_before_forking(
     after = grade_file(HONEST)
     assert after.model_dump(exclude={"seconds"}) == alone.model_dump(exclude={"seconds"})
     assert sandbox._servers["numpy"] is server and server.proc.pid == pid  # put back, not replaced
-    assert _inherited(pid) == _inherited(os.getpid())
+    assert inherited(pid) == inherited(os.getpid())
 
 
 @as_root
@@ -353,7 +348,7 @@ def test_a_fork_server_whose_hard_limit_was_lowered_is_replaced():
         assert resource.prlimit(server.proc.pid, resource.RLIMIT_FSIZE) == resource.getrlimit(resource.RLIMIT_FSIZE)
     else:
         assert server.dirty and server.proc.wait(10) is not None
-        assert _inherited(now.proc.pid) == _inherited(os.getpid())
+        assert inherited(now.proc.pid) == inherited(os.getpid())
 
 
 def test_an_error_the_grader_caused_is_never_kept_by_a_rerun(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
@@ -408,3 +403,20 @@ def test_no_control_group_outlives_its_child():
     left = [n for parent in (parents[1] if parents else []) for n in os.listdir(parent)
             if n.startswith(f"bpgrade-{os.getpid()}-")]
     assert not left
+
+
+def test_the_groups_nest_under_the_graders_own_in_either_cgroup_version(tmp_path: Path):
+    """Where this process's group is, per hierarchy: a v1 hierarchy mounted from a container's own root, a
+    co-mounted one, and the single v2 hierarchy of a systemd machine."""
+    (tmp_path / "memory").mkdir()
+    (tmp_path / "pids" / "job").mkdir(parents=True)
+    (tmp_path / "v2" / "user.slice" / "session-3.scope").mkdir(parents=True)
+    mountinfo = "\n".join([
+        f"35 30 0:31 /docker/abc {tmp_path}/memory rw,relatime shared:9 - cgroup cgroup rw,memory",
+        f"36 30 0:32 / {tmp_path}/pids rw,relatime - cgroup cgroup rw,pids,cpu",
+        f"37 30 0:33 / {tmp_path}/v2 rw,nosuid shared:4 - cgroup2 cgroup2 rw,nsdelegate",
+        "38 30 0:34 / /tmp rw - tmpfs tmpfs rw"])
+    own = "0::/user.slice/session-3.scope\n5:memory:/docker/abc\n4:cpu,pids:/job\n3:name=systemd:/x\n"
+    assert cgroups.places(mountinfo, own) == {"memory": f"{tmp_path}/memory", "pids": f"{tmp_path}/pids/job",
+                                              "": f"{tmp_path}/v2/user.slice/session-3.scope"}
+    assert cgroups.places(mountinfo, "5:memory:/elsewhere\n") == {}  # outside what is mounted here

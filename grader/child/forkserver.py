@@ -128,7 +128,6 @@ def _child(request: dict[str, Any], fds: list[int], held: set[int], sock: socket
 _RLIMITS = sorted(getattr(resource, n) for n in dir(resource) if n.startswith("RLIMIT_"))
 _IOPRIO = {"x86_64": (251, 252), "aarch64": (30, 31)}.get(platform.machine())  # ioprio_set, ioprio_get
 _IOPRIO_WHO_PROCESS = 1
-_libc = ctypes.CDLL(None, use_errno=True)
 
 
 def _inherited() -> tuple[Any, ...]:
@@ -136,7 +135,13 @@ def _inherited() -> tuple[Any, ...]:
     the scheduling class and priority, the CPU affinity and the I/O priority."""
     return (tuple(resource.getrlimit(r) for r in _RLIMITS), os.getpriority(os.PRIO_PROCESS, 0),
             os.sched_getscheduler(0), os.sched_getparam(0).sched_priority, frozenset(os.sched_getaffinity(0)),
-            _libc.syscall(_IOPRIO[1], _IOPRIO_WHO_PROCESS, 0) if _IOPRIO else None)
+            _ioprio_call(1, _IOPRIO_WHO_PROCESS, 0) if _IOPRIO else None)
+
+
+def _ioprio_call(which: int, *args: int) -> int:
+    """ioprio_set (0) or ioprio_get (1): the C library has no wrapper for them."""
+    assert _IOPRIO is not None
+    return int(ctypes.CDLL(None, use_errno=True).syscall(_IOPRIO[which], *args))
 
 
 def _restored(clean: tuple[Any, ...]) -> bool:
@@ -153,7 +158,7 @@ def _restored(clean: tuple[Any, ...]) -> bool:
         os.sched_setscheduler(0, policy, os.sched_param(priority))
         os.sched_setaffinity(0, cpus)
         if _IOPRIO and ioprio is not None and ioprio >= 0:
-            _libc.syscall(_IOPRIO[0], _IOPRIO_WHO_PROCESS, 0, ioprio)
+            _ioprio_call(0, _IOPRIO_WHO_PROCESS, 0, ioprio)
     except (OSError, ValueError):
         return False  # e.g. a lowered hard limit: only CAP_SYS_RESOURCE raises it again
     return _inherited() == clean

@@ -15,6 +15,7 @@ seccomp denies `open_by_handle_at`, which that capability would otherwise open (
 from __future__ import annotations
 
 import ctypes
+import functools
 import os
 import resource
 
@@ -33,11 +34,16 @@ class _CapData(ctypes.Structure):
 
 
 # built once (in the fork server, which imports this module): making ctypes types costs a child ~0.4 ms
-_libc = ctypes.CDLL(None, use_errno=True)
 _header = _CapHeader(_CAPABILITY_V3, 0)
 _kept = (_CapData * 2)()
 _kept[0].effective = _kept[0].permitted = KEPT
 _bounded = False  # the bounding set is down to KEPT already (the fork server did it for its children)
+
+
+@functools.cache
+def _libc() -> ctypes.CDLL:
+    """The C library, looked up once (by the fork server's drop_bounding: its children inherit it)."""
+    return ctypes.CDLL(None, use_errno=True)
 
 
 def _last_capability() -> int:
@@ -59,7 +65,7 @@ def drop_bounding() -> None:
         return
     for cap in range(_last_capability() + 1):
         if cap != CAP_DAC_READ_SEARCH:
-            _libc.prctl(_PR_CAPBSET_DROP, cap, 0, 0, 0)
+            _libc().prctl(_PR_CAPBSET_DROP, cap, 0, 0, 0)
     _bounded = True
 
 
@@ -71,13 +77,13 @@ def become(uid: int | None, tasks: int) -> bool:
         return False
     resource.setrlimit(resource.RLIMIT_NPROC, (tasks, tasks))  # counted against `uid` from the switch on
     drop_bounding()
-    _libc.prctl(_PR_CAP_AMBIENT, _PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
+    _libc().prctl(_PR_CAP_AMBIENT, _PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
     os.setgroups([])
     os.setresgid(uid, uid, uid)
-    if _libc.prctl(_PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0:  # keep the permitted set across the uid change
+    if _libc().prctl(_PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0:  # keep the permitted set across the uid change
         raise OSError(ctypes.get_errno(), "PR_SET_KEEPCAPS")
     os.setresuid(uid, uid, uid)
-    if _libc.capset(ctypes.byref(_header), _kept) != 0:  # everything else out of permitted and effective
+    if _libc().capset(ctypes.byref(_header), _kept) != 0:  # everything else out of permitted and effective
         raise OSError(ctypes.get_errno(), "capset")
-    _libc.prctl(_PR_SET_KEEPCAPS, 0, 0, 0, 0)
+    _libc().prctl(_PR_SET_KEEPCAPS, 0, 0, 0, 0)
     return True

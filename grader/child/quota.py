@@ -18,9 +18,6 @@ import os
 
 _MS_NOSUID, _MS_NODEV, _MS_NOEXEC, _MS_REC, _MS_PRIVATE = 0x2, 0x4, 0x8, 0x4000, 0x40000
 
-_libc = ctypes.CDLL(None, use_errno=True)
-_libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
-
 
 def join(procs: list[str]) -> bool:
     """Move this process into each group (its `cgroup.procs` files). False when there are none, or one fails."""
@@ -43,12 +40,15 @@ def mount_scratch(own_namespace: bool, scratch: str, uid: int | None, size_bytes
     propagates to the grader's. False where that could not be done: the scratch folder is then the
     grader's folder on disk.
     """
-    if not own_namespace or os.geteuid() != 0 or _libc.mount(None, b"/", None, _MS_REC | _MS_PRIVATE, None) != 0:
+    if not own_namespace or os.geteuid() != 0:
+        return False
+    mount = ctypes.CDLL(None, use_errno=True).mount
+    mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
+    if mount(None, b"/", None, _MS_REC | _MS_PRIVATE, None) != 0:
         return False
     owner = 0 if uid is None else uid
     options = f"size={size_bytes},nr_inodes={files},mode=0700,uid={owner},gid={owner}".encode()
-    return _libc.mount(b"bpgrade-scratch", scratch.encode(), b"tmpfs", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC,
-                       options) == 0
+    return mount(b"bpgrade-scratch", scratch.encode(), b"tmpfs", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC, options) == 0
 
 
 def own_scratch(scratch: str, uid: int | None) -> None:
