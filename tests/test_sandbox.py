@@ -420,3 +420,21 @@ def test_the_groups_nest_under_the_graders_own_in_either_cgroup_version(tmp_path
     assert cgroups.places(mountinfo, own) == {"memory": f"{tmp_path}/memory", "pids": f"{tmp_path}/pids/job",
                                               "": f"{tmp_path}/v2/user.slice/session-3.scope"}
     assert cgroups.places(mountinfo, "5:memory:/elsewhere\n") == {}  # outside what is mounted here
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="Landlock is a Linux mechanism")
+def test_a_bp_numpy_child_can_import_no_forbidden_library():
+    """Its fork server never imported them (boot.preload), and Landlock leaves them out: every one fails to
+    import in the child, which said so before the submission ran."""
+    a = load_all()["bp-numpy"]
+    source = (f"import importlib, sys\nfailed = []\nfor m in {a.forbidden_modules!r}:\n"
+              "    try:\n        importlib.import_module(m)\n    except ImportError:\n        failed.append(m)\n"
+              "raise RuntimeError(repr((failed, sorted(m for m in sys.modules if m.split('.')[0] in "
+              f"{a.forbidden_modules!r}))))\n")
+    task = a.tasks[a.default_task]
+    job = {**plan.job(a, source, "hw.py", plan.probes(a, task, plan.cases(a, task), True)),
+           "hidden": a.forbidden_modules}
+    run = sandbox.run(job, 30, 30, a.limits.memory_mib)
+    load = next(f for f in run.frames if f.get("kind") == "load")
+    assert ast.literal_eval(load["error"]["message"]) == (a.forbidden_modules, [])
+    assert sandbox.withheld(run, a.forbidden_modules)

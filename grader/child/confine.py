@@ -192,10 +192,13 @@ def _other_package_dirs() -> list[str]:
 
 
 def unimportable(hidden: list[str]) -> list[str]:
-    """Which of the hidden libraries this process, confined, cannot import: found nowhere on Python's path
-    or in another Python's package folders, or found but unreadable. Checked before the submission runs."""
+    """Which of the hidden libraries this process, confined, cannot import: not loaded already (a fork
+    server that had imported it would hand it to every child), and found nowhere on Python's path or in
+    another Python's package folders, or found but unreadable. Checked before the submission runs."""
     out = []
     for name in hidden:
+        if name in sys.modules:
+            continue
         specs = [importlib.machinery.PathFinder.find_spec(name), importlib.machinery.PathFinder.find_spec(
             name, _other_package_dirs())]
         if all(spec is None or not _readable(spec) for spec in specs):
@@ -348,7 +351,8 @@ def _scoped(pid: int) -> bytes:
             calls[name] = (sc.resolve_syscall(arch, name), spec)
         except (ValueError, OSError):
             pass  # not a syscall on this architecture
-    code: list[tuple[int, str | int, str | int, int]] = []  # (opcode, jump if true, if false, k); jumps to labels
+    # (opcode, jump if true, jump if false, k): a jump (and k of `ja`) may name a label, resolved below
+    code: list[tuple[int, str | int, str | int, str | int]] = []
     labels: dict[str, int] = {}
 
     def low(arg: int) -> int:
@@ -356,7 +360,7 @@ def _scoped(pid: int) -> bytes:
 
     code += [(_LD_ABS, 0, 0, _ARCH_AT), (_JEQ, 0, "end", arch), (_LD_ABS, 0, 0, _NR_AT)]
     code += [(_JEQ, f"check {name}", 0, nr) for name, (nr, _) in calls.items()]
-    code.append((_JA, 0, 0, "end"))  # type: ignore[arg-type]
+    code.append((_JA, 0, 0, "end"))
     for name, (_, (who, which)) in calls.items():
         labels[f"check {name}"] = len(code)
         if which is not None:
@@ -366,16 +370,12 @@ def _scoped(pid: int) -> bytes:
     code.append((_RET, 0, 0, _RET_ERRNO | errno.EPERM))
     labels["end"] = len(code)
 
-    def offset(at: int, target: str | int) -> int:
-        return labels[target] - at - 1 if isinstance(target, str) else target
+    def resolved(at: int, value: str | int) -> int:
+        return labels[value] - at - 1 if isinstance(value, str) else value
 
-    out = b""
-    for at, (op, jt, jf, k) in enumerate(code):
-        if op == _JA:
-            out += struct.pack("HBBI", op, 0, 0, offset(at, k))  # type: ignore[arg-type]
-        else:
-            out += struct.pack("HBBI", op, offset(at, jt), offset(at, jf), pid if k == _PID_MARK else k)
-    return out
+    return b"".join(struct.pack("HBBI", op, resolved(at, jt), resolved(at, jf),
+                                pid if k == _PID_MARK else resolved(at, k))
+                    for at, (op, jt, jf, k) in enumerate(code))
 
 
 def _with_pid(program: bytes, pid: int) -> bytes:
