@@ -454,17 +454,18 @@ def _remove(scratch: str) -> list[str]:
     never following a link; what could not be removed. A folder the child made unwritable is opened up."""
     problems: list[str] = []
 
-    def failed(function: Callable[[str], Any], path: str, exc_info: Any) -> None:
+    def failed(function: Callable[[str], Any], path: str, error: Any) -> None:
+        e = error[1] if isinstance(error, tuple) else error  # onerror's exc_info (3.11), onexc's exception
         try:
-            if isinstance(exc_info[1], PermissionError):
+            if isinstance(e, PermissionError):
                 os.chmod(os.path.dirname(path), 0o700)
                 function(path)
                 return
         except OSError:
             pass
-        problems.append(f"{path}: {getattr(exc_info[1], 'strerror', None) or exc_info[1]}")
+        problems.append(f"{path}: {getattr(e, 'strerror', None) or e}")
 
-    shutil.rmtree(scratch, onerror=failed)
+    shutil.rmtree(scratch, **({"onexc": failed} if sys.version_info >= (3, 12) else {"onerror": failed}))
     return problems
 
 

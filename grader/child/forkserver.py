@@ -20,6 +20,7 @@ fds [job, result, stdout, stderr]; replies: {"rid", "pid"} and, when the child e
 from __future__ import annotations
 
 import ctypes
+import functools
 import gc
 import json
 import os
@@ -141,7 +142,12 @@ def _inherited() -> tuple[Any, ...]:
 def _ioprio_call(which: int, *args: int) -> int:
     """ioprio_set (0) or ioprio_get (1): the C library has no wrapper for them."""
     assert _IOPRIO is not None
-    return int(ctypes.CDLL(None, use_errno=True).syscall(_IOPRIO[which], *args))
+    return int(_libc().syscall(_IOPRIO[which], *args))
+
+
+@functools.cache
+def _libc() -> ctypes.CDLL:
+    return ctypes.CDLL(None, use_errno=True)
 
 
 def _restored(clean: tuple[Any, ...]) -> bool:
