@@ -1,8 +1,8 @@
 """What each sandbox layer costs per child, measured in forked children like the grader's.
 
-    .venv/bin/python benchmarks/bench_layers.py [--runs 30]
+    .venv/bin/python benchmarks/bench_layers.py [--runs 30] [--framework torch|numpy]
 
-Each run forks a child from this process, prepared as the fork server prepares itself
+Each run forks a child from this process, prepared as the fork server of the framework prepares itself
 (pre-imported, Landlock paths held open, seccomp filter compiled, capability bounding set
 dropped), and times in the child the layers in the order the harness applies them, then the
 exit. The grader's own share (making the child's control groups, removing them and the scratch
@@ -29,7 +29,6 @@ from grader import cgroups, sandbox  # noqa: E402
 from grader.child import boot, confine, forkserver, identity, quota  # noqa: E402
 from grader.spec import load_all  # noqa: E402
 
-HIDDEN = load_all()["bp-numpy"].forbidden_modules  # what a bp-numpy child is kept from (torch included)
 LIMITS = {"cpu_seconds": 60, "memory_mib": 3072, "file_bytes": sandbox.FILE_CAP, "open_files": sandbox.OPEN_FILES}
 
 
@@ -40,7 +39,7 @@ def _timed(step: Callable[[], object]) -> float:
     return (time.perf_counter() - t) * 1000 if ok is not False else float("nan")
 
 
-def one_child(uid: int | None) -> dict[str, float]:
+def one_child(uid: int | None, hidden: list[str]) -> dict[str, float]:
     r, w = os.pipe()
     scratch = tempfile.mkdtemp(prefix="bpgrade-bench-")
     t = time.perf_counter()
@@ -63,9 +62,10 @@ def one_child(uid: int | None) -> dict[str, float]:
                             ("scratch tmpfs", lambda: quota.mount_scratch(mounts[0], scratch, uid, sandbox.SCRATCH_BYTES,
                                                                           sandbox.SCRATCH_FILES)),
                             ("own uid, capabilities", lambda: identity.become(uid, sandbox.TASKS)),
-                            ("landlock", lambda: confine.restrict_files(scratch, [], HIDDEN)),
+                            ("landlock", lambda: confine.restrict_files(scratch, [], hidden)),
                             ("seccomp", confine.restrict_syscalls),
-                            ("forbidden libraries checked", lambda: confine.unimportable(HIDDEN) == HIDDEN)]:
+                            (f"forbidden libraries checked ({len(hidden)})",
+                             lambda: confine.unimportable(hidden) == hidden)]:
             times[name] = _timed(layer)
         os.write(w, json.dumps(times).encode())
         os.close(w)
@@ -90,19 +90,23 @@ def one_child(uid: int | None) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--framework", choices=("torch", "numpy"), default="torch")
     args = parser.parse_args()
-    boot.preload("torch")
+    # what its assignments' children are kept from: bp-numpy's autograd libraries, nothing for torch's
+    hidden = sorted({m for a in load_all().values() if a.framework == args.framework for m in a.forbidden_modules})
+    boot.preload(args.framework)
     held = confine.hold_roots(())  # as the fork server does: the children add rules from these
     confine.compile_syscalls()  # and load this filter
     identity.drop_bounding()  # and inherit this bounding set
     gc.freeze()
     uid = sandbox._uids.take()
-    plain = [one_child(uid) for _ in range(args.runs)]
+    plain = [one_child(uid, hidden) for _ in range(args.runs)]
     forkserver._huge_pages()
-    huge = [one_child(uid) for _ in range(args.runs)]
+    huge = [one_child(uid, hidden) for _ in range(args.runs)]
     for fd in held:
         os.close(fd)
-    print(f"| step | median ms per child | with huge pages ({args.runs} children each, {os.cpu_count()} cores) |")
+    print(f"| step ({args.framework} server) | median ms per child | with huge pages ({args.runs} children each, "
+          f"{os.cpu_count()} cores) |")
     print("| --- | ---: | ---: |")
     for name in plain[0]:
         print(f"| {name} | {statistics.median(r[name] for r in plain):.2f} "
