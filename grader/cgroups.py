@@ -116,12 +116,35 @@ def _parents() -> tuple[int, list[str]] | None:
         return None
     where = places(_read("/proc/self/mountinfo"), _read("/proc/self/cgroup"))
     v1 = [where.get(c) for c in CONTROLLERS]
+    found: tuple[int, list[str]] | None = None
     if all(v1) and all(os.access(f, os.W_OK) for f in v1):  # type: ignore[arg-type]
-        return 1, v1  # type: ignore[return-value]
-    v2 = where.get("")
-    if v2 and _delegates(v2):
-        return 2, [v2]
-    return None
+        found = 1, v1  # type: ignore[assignment]
+    elif (v2 := where.get("")) and _delegates(v2):
+        found = 2, [v2]
+    if found:
+        _sweep(found[1])
+    return found
+
+
+def _sweep(parents: list[str]) -> None:
+    """Remove the groups a grader killed outright (SIGKILL) left behind: named after a pid that no longer
+    runs. Empty: their processes died with the grader's sessions; one that is not stays."""
+    for parent in parents:
+        for name in os.listdir(parent):
+            parts = name.split("-")
+            if len(parts) != 3 or parts[0] != "bpgrade" or not parts[1].isdigit():
+                continue
+            try:
+                os.kill(int(parts[1]), 0)
+                continue  # that grader still runs (or its pid is taken: the group is left alone)
+            except ProcessLookupError:
+                pass
+            except PermissionError:
+                continue
+            try:
+                os.rmdir(os.path.join(parent, name))
+            except OSError:
+                pass
 
 
 def places(mountinfo: str, own_groups: str) -> dict[str, str]:

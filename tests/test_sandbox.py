@@ -13,6 +13,7 @@ import platform
 import resource
 import socket
 import struct
+import subprocess
 import sys
 import threading
 from pathlib import Path
@@ -438,3 +439,23 @@ def test_a_bp_numpy_child_can_import_no_forbidden_library():
     load = next(f for f in run.frames if f.get("kind") == "load")
     assert ast.literal_eval(load["error"]["message"]) == (a.forbidden_modules, [])
     assert sandbox.withheld(run, a.forbidden_modules)
+
+
+def test_groups_a_killed_grader_left_are_swept_by_the_next_one():
+    """A grader ended by SIGKILL cannot remove its children's groups: the next grader removes the empty ones
+    named after a pid that no longer runs, and leaves every other alone."""
+    parents = cgroups._parents()
+    if parents is None:
+        pytest.skip("no control groups here")
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    stale = [os.path.join(p, f"bpgrade-{int(dead.stdout)}-0") for p in parents[1]]
+    ours = [os.path.join(p, f"bpgrade-{os.getpid()}-swept") for p in parents[1]]
+    for folder in stale + ours:
+        os.mkdir(folder)
+    try:
+        cgroups._sweep(parents[1])
+        assert [os.path.isdir(f) for f in stale + ours] == [False] * len(stale) + [True] * len(ours)
+    finally:
+        for folder in stale + ours:
+            if os.path.isdir(folder):
+                os.rmdir(folder)
