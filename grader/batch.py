@@ -119,13 +119,13 @@ def _grade_one(sub: Submission, options: Options, plots: Path, graded_with: str,
                source: Source | None = None) -> Feedback:
     try:
         fb = grade_file(sub.path, replace(options, view="instructor"), source=source)
-        fb = fb.model_copy(update={"submission": sub.name, "graded_with": None if fb.internal else graded_with})
+        fb = fb.model_copy(update={"submission": sub.name, "graded_with": None if fb.grader_fault else graded_with})
         return with_plot(fb, plots / f"{sub.key}.png")
     except Exception as e:  # a grader bug must cost one verdict, not the batch (and is retried by a rerun)
         with speaking(options.lang):  # a worker thread: the language is set here, not inherited
             fb = error_feedback(sub.name, t("batch.internal_error", type=type(e).__name__, error=e),
                                 options.assignment, options.task)
-            return fb.model_copy(update={"internal": True})
+            return fb.model_copy(update={"grader_fault": True})
 
 
 def grade_folder(folder: Path, out: Path, options: Options = Options(), jobs: int = 1, force: bool = False,

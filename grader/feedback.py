@@ -79,7 +79,6 @@ class Feedback(BaseModel):
     max_score: float = Field(ge=0)
     checks: list[CheckResult] = []
     error: str | None = None  # the one-line reason when status is "error"
-    internal: bool = False  # the error is the grader's, not the submission's: a batch's rerun grades it again
     detected: str | None = None  # what was detected, and from what, when not given on the command line
     notes: list[str] = []
     protections: list[str] = []  # the sandbox layers that were active for this grading
@@ -89,6 +88,7 @@ class Feedback(BaseModel):
     seed: int | None = None  # the hidden cases' seed (instructor view: reproduce with --seed)
     seconds: float = 0.0
     graded_with: str | None = None  # in a batch: digest of the options, assignment files and grader code used
+    grader_fault: bool = Field(default=False, exclude=True)  # an error of the grader's: a rerun grades it again
 
     def for_view(self, view: str) -> Feedback:
         """The student's view drops every case's numbers: hidden ones must never reach a student."""

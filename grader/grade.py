@@ -77,7 +77,7 @@ def grade_file(path: Path, options: Options = Options(), source: Source | None =
             raise
         except Exception as e:  # a grader bug costs this file a verdict, never the report or the batch
             fb = error_feedback(path.name, t("grade.internal_error", type=type(e).__name__, error=str(e)[:200]),
-                                options.assignment, options.task).model_copy(update={"internal": True})
+                                options.assignment, options.task).model_copy(update={"grader_fault": True})
         fb = fb.for_view(options.view)
         return fb.model_copy(update={"seconds": round(time.monotonic() - started, 3), "lang": options.lang})
 
@@ -102,14 +102,19 @@ def _grade(path: Path, options: Options, source: Source | None) -> Feedback:
     facts = read(source.tree)
     seed = options.seed if options.seed is not None else seed_for(source.text.encode(), a.id)
     cases = _cases(a.id, task_id, seed)
-    run, conversation, decision = converse(a, facts, cases, source.text, name, options)
+    hidden = sorted(set(a.forbidden_modules) - facts.imports)  # out of the child's reach; imported openly, policy fails
+    run, conversation, decision = converse(a, facts, cases, source.text, name, options, hidden=hidden)
+    fail["notes"] = source.notes + sandbox.left_behind(run)
+    seen = conversation.seen
+    if seen.sandbox is None and run.ended != "interrupted":  # failed before the submission's first line
+        return error_feedback(name, t("sandbox.grader_fault", how=run.ended), **fail).model_copy(
+            update={"grader_fault": True})  # a rerun of the batch grades it again
     if conversation.forged is not None:
         return error_feedback(name, t("grade.forged", why=conversation.forged), **fail)
-    seen = conversation.seen
     if seen.load is None or decision is None:
         fb = error_feedback(name, t("grade.not_loaded", why=lost(run, a.limits.main_seconds)), **fail)
-        return fb.model_copy(update={"internal": run.ended == f"exit code {CHILD_FAILED}"})  # retried by a rerun
-    notes = list(source.notes)
+        return fb.model_copy(update={"grader_fault": run.ended == f"exit code {CHILD_FAILED}"})  # retried by a rerun
+    notes = list(fail["notes"])
     if seen.load.error is not None:
         e = seen.load.error
         what = t("grade.exits") if e.code == "exit" else t("grade.raised", type=e.type, message=e.message)
@@ -127,12 +132,12 @@ def _grade(path: Path, options: Options, source: Source | None) -> Feedback:
                     checks=checks, detected=t("common.sep").join(detected) or None,
                     notes=notes + _binding_notes(ev) + insights(ev, results), curve=curve(ev),
                     binding=described(a, decision, seen.load, seen.layout), seed=seed,
-                    protections=sandbox.protections(seen.sandbox.layers if seen.sandbox else {}))
+                    protections=sandbox.protections(seen.sandbox, hidden))
 
 
 def converse(a: Assignment, facts: Facts, cases: list[plan.Case], text: str, filename: str, options: Options,
              planned: Callable[[Assignment, list[plan.Case], Decision], list[Probe]] = plan.probes,
-             ) -> tuple[sandbox.ChildRun, Conversation, Decision | None]:
+             hidden: list[str] | None = None) -> tuple[sandbox.ChildRun, Conversation, Decision | None]:
     """One child's whole run: it loads the file, the binding is decided from what it reports, it runs the
     probes planned for that binding, then its `__main__`. The decision, once the child reported its load."""
     decisions: list[Decision] = []
@@ -144,8 +149,8 @@ def converse(a: Assignment, facts: Facts, cases: list[plan.Case], text: str, fil
 
     conversation = Conversation(planner)
     lim = a.limits
-    run = sandbox.run(plan.job(a, text, filename), conversation, lim.total_seconds + 5, int(lim.total_seconds),
-                      lim.memory_mib, options.start)
+    run = sandbox.run({**plan.job(a, text, filename), "hidden": hidden or []}, conversation, lim.total_seconds + 5,
+                      int(lim.total_seconds), lim.memory_mib, options.start)
     return run, conversation, decisions[0] if decisions else None
 
 

@@ -200,9 +200,12 @@ class Plan:
 
 @dataclass
 class SandboxFrame:
+    """Sent once the child is confined, before the submission's first line: so no submission can forge it."""
+
     __pydantic_config__ = STRICT
     kind: Literal["sandbox"]
     layers: dict[str, bool]  # layer -> whether it holds
+    hidden: list[str] = field(default_factory=list)  # forbidden libraries the child found it cannot import
 
 
 @dataclass

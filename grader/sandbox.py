@@ -4,8 +4,11 @@ Each run gets its own process: forked from a pre-imported fork server (`fork`, t
 on Linux: torch is imported once, not once per submission) or a fresh interpreter (`fresh`).
 Either way the child is its own session (so the whole group can be killed), works in a
 private scratch folder with a scrubbed environment and no stdin, and confines itself before
-the submission runs (limits, network namespace, Landlock, seccomp: see grader/child/). A wall-clock deadline ends it. Its stdout and stderr are drained and capped,
-never parsed; results come only from the private result pipe, parsed strictly as JSON.
+the submission runs (limits, control groups, namespaces, a size-limited scratch tmpfs, a uid of
+its own, Landlock, seccomp: see grader/child/). A wall-clock deadline ends it. Its stdout and
+stderr are drained and capped, never parsed; results come only from the private result pipe,
+parsed strictly as JSON. Whatever the grader cannot clean up after a child is reported, never
+left silently (`ChildRun.leftovers`).
 """
 
 from __future__ import annotations
@@ -28,6 +31,9 @@ from pathlib import Path
 import queue
 from typing import Any, Callable, Iterator, Protocol
 
+from . import cgroups
+from .protocol import SandboxFrame
+
 HARNESS = Path(__file__).with_name("child") / "boot.py"
 # the names of the protections, as message keys of grader/locales/*.toml (the report shows them translated)
 ALWAYS = ["sandbox.process", "sandbox.limits", "sandbox.deadline", "sandbox.scratch", "sandbox.environment",
@@ -36,21 +42,45 @@ LAYERS = {  # what the child reports it could set up -> how the report names it:
     "network": ("sandbox.network", "sandbox.no_network_isolation"),
     "files": ("sandbox.files", "sandbox.no_file_isolation"),
     "syscalls": ("sandbox.syscalls", "sandbox.no_syscall_filter"),
+    "user": ("sandbox.user", "sandbox.no_user"),
+    "accounting": ("sandbox.accounting", "sandbox.no_accounting"),
+    "disk": ("sandbox.disk", "sandbox.no_disk_quota"),
 }
 RESULT_CAP = 4 * 1024 * 1024  # bytes of observations a child may send
 TAIL = 4000  # characters of stderr kept for the report
 FILE_CAP = 64 * 1024 * 1024  # RLIMIT_FSIZE
 OPEN_FILES = 512
+TASKS = 64  # threads and processes of one child (RLIMIT_NPROC of its uid, and its pids group)
+SCRATCH_BYTES = 256 * 1024 * 1024  # the scratch tmpfs: all its files together
+SCRATCH_FILES = 10000
 POLL_SECONDS = 0.05  # how often a run asks whether its child has ended while its pipes stay open
 READY_SECONDS = 300  # for a fork server to import torch, numpy and matplotlib
 
 
-def protections(layers: dict[str, bool]) -> list[str]:
-    """The layers that held for a run, in the current language: the fixed ones, plus what the child set up."""
+def protections(sandbox: SandboxFrame | None, hidden: list[str]) -> list[str]:
+    """The layers that held for a run, in the current language: the fixed ones, plus what the child set up
+    (before the submission ran), and whether the `hidden` libraries were out of its reach."""
     from .i18n import t
 
+    layers = sandbox.layers if sandbox is not None else {}
     keys = ALWAYS + [held if layers.get(key) is True else missing for key, (held, missing) in LAYERS.items()]
-    return [t(k) for k in keys]
+    out = [t(k) for k in keys]
+    if hidden:
+        out.append(t("sandbox.hidden") if withheld(sandbox, hidden) else t("sandbox.not_hidden"))
+    return out
+
+
+def withheld(sandbox: SandboxFrame | None, hidden: list[str]) -> bool:
+    """Whether the child could import none of the `hidden` libraries: checked in the child, confined, before
+    the submission's first line (so no submission can forge it)."""
+    return sandbox is not None and set(hidden) <= set(sandbox.hidden)
+
+
+def left_behind(run: ChildRun) -> list[str]:
+    """What the grader could not clean up after the child, as notes in the current language."""
+    from .i18n import t
+
+    return [t("sandbox.left_behind", what=what) for what in run.leftovers]
 
 
 class Listener(Protocol):
@@ -69,6 +99,7 @@ class ChildRun:
     stderr_tail: str = ""
     output_bytes: int = 0
     seconds: float = 0.0
+    leftovers: list[str] = field(default_factory=list)  # what the grader could not remove after the child
 
 
 def _environment(scratch: str) -> dict[str, str]:
@@ -150,6 +181,10 @@ def _font_cache() -> tuple[str, bool]:
     return tempfile.mkdtemp(prefix="bpgrade-mpl-"), True
 
 
+class Dirty(OSError):
+    """The fork server refused to fork: what its children would inherit was changed. Another one starts."""
+
+
 class ForkServer:
     """A pre-imported harness (per framework) that forks each child; see child/forkserver.py.
 
@@ -170,7 +205,8 @@ class ForkServer:
         self.cond = threading.Condition()
         self.gone = False  # the server process has ended
         self.ready = False  # it has imported everything and serves
-        self.pids: dict[int, int] = {}  # request id -> pid
+        self.dirty = False  # it found its own state changed and could not put it back: see child/forkserver.py
+        self.pids: dict[int, int | None] = {}  # request id -> pid (None: refused, the server is dirty)
         self.codes: dict[int, int] = {}  # pid -> exit code
         self.next_rid = 0
         threading.Thread(target=self._listen, daemon=True).start()
@@ -185,19 +221,25 @@ class ForkServer:
                 if not data:
                     self.gone = True
                     self.cond.notify_all()
-                    return
+                    break
                 message = json.loads(data)
                 if "ready" in message:
                     self.ready = True
+                elif "dirty" in message:
+                    self.dirty = True
+                    self.pids[message["rid"]] = None
                 elif "rid" in message:
                     self.pids[message["rid"]] = message["pid"]
                 else:
                     self.codes[message["pid"]] = message["code"]
                 self.cond.notify_all()
+        if self.dirty:  # it ended by itself, its last child gone: nobody else closes it
+            self.close()
 
     @property
     def alive(self) -> bool:
-        return self.proc.poll() is None and not self.gone
+        """Whether it serves: running, and not refusing requests (a dirty server only waits for its children)."""
+        return self.proc.poll() is None and not self.gone and not self.dirty
 
     def start(self, fds: list[int], env: dict[str, str]) -> int:
         with self.cond:  # importing torch on a loaded machine may take long: that is no failure
@@ -212,7 +254,10 @@ class ForkServer:
                 raise OSError("the fork server did not answer")
             if rid not in self.pids:
                 raise OSError("the fork server stopped")
-            return self.pids.pop(rid)
+            pid = self.pids.pop(rid)
+            if pid is None:
+                raise Dirty("the fork server's limits or scheduling were changed")
+            return pid
 
     def waiter(self, pid: int) -> Callable[[float | None], int | None]:
         def wait(timeout: float | None) -> int | None:
@@ -235,7 +280,10 @@ class ForkServer:
             self.proc.kill()
             self.proc.wait()
         if self.temporary:
-            shutil.rmtree(self.config, ignore_errors=True)
+            from .i18n import t
+
+            for problem in _remove(self.config):
+                print(t("sandbox.left_behind", what=problem), file=sys.stderr)
 
 
 _servers: dict[str, ForkServer] = {}
@@ -291,8 +339,8 @@ def _server(framework: str) -> ForkServer:
     with _servers_lock:
         server = _servers.get(framework)
         if server is None or not server.alive:
-            if server is not None:
-                server.close()
+            if server is not None and not server.dirty:
+                server.close()  # a dirty one ends by itself once its running children have: they keep their waits
             server = _servers[framework] = ForkServer(framework)
         return server
 
@@ -328,26 +376,48 @@ def run(job: dict[str, Any], listener: Listener, wall_seconds: float, cpu_second
         result.ended = "interrupted"
         return result
     scratch = tempfile.mkdtemp(prefix="bpgrade-")
-    env = _environment(scratch)
-    job_r, job_w = os.pipe()
-    res_r, res_w = os.pipe()
-    started = time.monotonic()
+    groups = cgroups.create(memory_mib * 1024 * 1024, TASKS)
+    uid = None
     try:
-        server = _server(job["framework"]) if forking(start) else None
-        job = {**job, "scratch": scratch,
+        uid = _uids.take()
+        job = {**job, "scratch": scratch, "uid": uid, "cgroups": groups.procs if groups else [],
                "rlimits": {"cpu_seconds": cpu_seconds, "memory_mib": memory_mib, "file_bytes": FILE_CAP,
-                           "open_files": OPEN_FILES},
-               "readable": [server.config] if server else []}  # the server's font cache
-        child = _start_forked(server, job_r, res_w, env) if server else _start_fresh(job_r, res_w, env)
+                           "open_files": OPEN_FILES, "tasks": TASKS, "scratch_bytes": SCRATCH_BYTES,
+                           "scratch_files": SCRATCH_FILES}}
+        _run(job, listener, wall_seconds, result, start)
     except OSError as e:
-        for fd in (job_w, res_r):
-            os.close(fd)
-        shutil.rmtree(scratch, ignore_errors=True)
         result.ended = f"could not start: {e}"
-        return result
     finally:
-        os.close(job_r)
-        os.close(res_w)
+        stuck = groups.remove() if groups else []
+        result.leftovers += stuck + _remove(scratch)
+        if uid is not None and not stuck:  # a uid whose processes may live on is never handed out again
+            _uids.give(uid)
+    if result.leftovers:
+        from .i18n import t
+
+        print(t("sandbox.left_behind", what="; ".join(result.leftovers)), file=sys.stderr)
+    return result
+
+
+def _run(job: dict[str, Any], listener: Listener, wall_seconds: float, result: ChildRun, start: str) -> None:
+    started = time.monotonic()
+    env = _environment(job["scratch"])
+    for attempt in (1, 2):  # a dirty fork server refuses, and the next one (started anew) serves
+        job_r, job_w = os.pipe()
+        res_r, res_w = os.pipe()
+        try:
+            server = _server(job["framework"]) if forking(start) else None
+            job["readable"] = [server.config] if server else []  # the server's font cache
+            child = _start_forked(server, job_r, res_w, env) if server else _start_fresh(job_r, res_w, env)
+            break
+        except BaseException as e:
+            for fd in (job_w, res_r):
+                os.close(fd)
+            if not isinstance(e, Dirty) or attempt == 2:
+                raise
+        finally:
+            os.close(job_r)
+            os.close(res_w)
     writer = _Writer(job_w)
     writer.send(json.dumps(job).encode() + b"\n")
     try:
@@ -358,11 +428,59 @@ def run(job: dict[str, Any], listener: Listener, wall_seconds: float, cpu_second
         code = child.wait(5)
         os.close(res_r)
         child.close()
-        shutil.rmtree(scratch, ignore_errors=True)
     if result.ended == "ok" and code:
         result.ended = f"killed by {signal.Signals(-code).name}" if code < 0 else f"exit code {code}"
     result.seconds = time.monotonic() - started
-    return result
+
+
+def _remove(scratch: str) -> list[str]:
+    """Remove a scratch folder (a tmpfs mounted on it is the child's and gone with it: then it is empty),
+    never following a link; what could not be removed. A folder the child made unwritable is opened up."""
+    problems: list[str] = []
+
+    def failed(function: Callable[[str], Any], path: str, error: Any) -> None:
+        e = error[1] if isinstance(error, tuple) else error  # onerror's exc_info (3.11), onexc's exception
+        try:
+            if isinstance(e, PermissionError):
+                os.chmod(os.path.dirname(path), 0o700)
+                function(path)
+                return
+        except OSError:
+            pass
+        problems.append(f"{path}: {getattr(e, 'strerror', None) or e}")
+
+    shutil.rmtree(scratch, **({"onexc": failed} if sys.version_info >= (3, 12) else {"onerror": failed}))
+    return problems
+
+
+class _Uids:
+    """Unprivileged uids for the children, when the grader is root: one per running child, and none that
+    another grader on the machine hands out (the block is chosen by the grader's pid)."""
+
+    FIRST, PER_GRADER = 1 << 31, 1024  # no /etc/passwd entry is needed, nor any user this high
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.free: list[int] = []
+        self.made = 0
+
+    def take(self) -> int | None:
+        if os.geteuid() != 0:
+            return None
+        with self.lock:
+            if self.free:
+                return self.free.pop()
+            if self.made == self.PER_GRADER:
+                raise OSError("no free uid for a child")
+            self.made += 1
+            return self.FIRST + (os.getpid() % (1 << 20)) * self.PER_GRADER + self.made - 1
+
+    def give(self, uid: int) -> None:
+        with self.lock:
+            self.free.append(uid)
+
+
+_uids = _Uids()
 
 
 class _Writer:

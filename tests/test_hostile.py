@@ -3,9 +3,12 @@
 Each file is a student's submission with one hostile behaviour. Each must get the verdict its
 table names, within its time limit, without its side effect, and without touching the
 grader's own process. Every file is safe to run with no sandbox at all: bounded loops,
-processes (20, each gone within 15 s) and time; memory up to 8 GiB (memory_grab.py, when
-loaded and again as `__main__`); writes only below /tmp, except one empty uniquely named file
-that escape_writes.py creates in /root and removes at once; deletes only in a scratch folder.
+processes (20, each gone within 15 s), threads (3000, all ended at once) and time; memory up to
+8 GiB (memory_grab.py, when loaded and again as `__main__`; 4 GiB of memfds in
+parks_memory_in_memfd.py); writes only below /tmp (up to 1 GiB, in a scratch folder only),
+except one empty uniquely named file that escape_writes.py creates in /root and removes at
+once; deletes only in a scratch folder; changes to other processes only ones harmless to a test
+run (poisons_the_fork_server.py: no core dumps, nice +1, SCHED_BATCH, one CPU, low I/O priority).
 
 All selected submissions are graded up front, a few at a time, by a module fixture (the
 slow ones first); each test then waits for its own verdict. The grader's working folder is a
@@ -16,6 +19,7 @@ neighbour's file with a secret token, so the files that look around find somethi
 from __future__ import annotations
 
 import builtins
+import fcntl
 import gc
 import math
 import os
@@ -39,6 +43,7 @@ import numpy.testing  # noqa: F401  (numpy.testing.* is among what must stay rea
 import pytest
 
 from grader import batch
+from grader.child import forkserver
 from grader.feedback import Feedback
 from grader.options import Options
 from grader.grade import grade_file
@@ -56,6 +61,7 @@ PORTS = range(47123, 47131)  # where loopback_connect.py knocks
 FAKE_RESULTS = ("results.json", "feedback.json", "fake_feedback_wrong_impl.json", "grades.csv", "summary.json",
                 "gradescope")
 PLANTED = ("hostile-planted-file", "trap")  # what deletes_own_folder.py leaves in its scratch folder
+LEFT_ON_DISK = "bpgrade-hostile-*"  # what immutable_scratch_file.py and fills_the_disk.py write in theirs
 MARGIN = 20.0  # seconds over limits.total_seconds for killing, cleaning up and a loaded machine
 WORKERS = 3  # submissions graded at the same time (2 cores; the slow ones mostly sleep)
 WAIT = 420.0  # a test waiting longer than this for its verdict reports a hang
@@ -88,6 +94,15 @@ def _functions() -> dict[str, Any]:
 REAL_FUNCTIONS = _functions()  # taken when the test module is imported, before any grading
 
 
+def inherited(pid: int) -> dict[str, Any]:
+    """What process `pid` passes on to the children it starts, and a submission must never change there:
+    its limits, nice value, scheduling class and priority, CPU affinity and I/O priority."""
+    return {"limits": Path(f"/proc/{pid}/limits").read_text(), "nice": os.getpriority(os.PRIO_PROCESS, pid),
+            "scheduler": os.sched_getscheduler(pid), "priority": os.sched_getparam(pid).sched_priority,
+            "affinity": os.sched_getaffinity(pid),
+            "ioprio": forkserver._ioprio_call(1, 1, pid) if forkserver._IOPRIO else None}
+
+
 @dataclass
 class ProcessState:
     """The parts of the grader's process a submission must never reach."""
@@ -99,10 +114,12 @@ class ProcessState:
     recursion_limit: int
     stdout: Any
     stderr: Any
+    inherited: dict[str, Any]
 
     @staticmethod
     def now() -> ProcessState:
         return ProcessState(
+            inherited=inherited(os.getpid()),
             cwd=os.getcwd(),
             # PYTEST_CURRENT_TEST and conftest's per-test LC_ALL are pytest's doing, not a submission's
             environ={k: v for k, v in os.environ.items() if k not in ("PYTEST_CURRENT_TEST", "LC_ALL")},
@@ -131,6 +148,8 @@ class ProcessState:
             out.append(f"the grader's recursion limit changed: {self.recursion_limit} -> {other.recursion_limit}")
         if other.stdout is not self.stdout or other.stderr is not self.stderr:
             out.append("the grader's sys.stdout or sys.stderr was replaced")
+        if other.inherited != self.inherited:
+            out.append(f"the grader's limits or scheduling changed: {self.inherited} -> {other.inherited}")
         return out
 
 
@@ -424,6 +443,7 @@ def verdict_problems(case: dict[str, Any], g: Graded, arena: Arena) -> list[str]
     limit = case.get("max_seconds", limits.total_seconds + MARGIN)
     if fb.seconds > limit or g.wall > limit + 5:
         problems.append(f"the verdict took {fb.seconds:.1f} s (wall {g.wall:.1f} s); the limit is {limit:g} s")
+    problems += [f"the grader left something behind: {n}" for n in fb.notes if "could not clean up" in n]
     text = fb.model_dump_json()
     if SENTINEL in text:
         where = re.search(rf"{SENTINEL}[^\"]{{0,160}}", text)
@@ -484,6 +504,19 @@ def _scratch_folders() -> list[Path]:
     return [p for p in Path("/tmp").glob("bpgrade-*") if p.is_dir()]
 
 
+def _force_remove(path: Path) -> None:
+    """Delete a file a submission left, clearing an immutable flag first (the test runs as root)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            fcntl.ioctl(fd, 0x40086602, b"\0" * 8)  # FS_IOC_SETFLAGS: no flags
+        finally:
+            os.close(fd)
+    except OSError:
+        pass
+    path.unlink(missing_ok=True)
+
+
 def side_effect_problems(kind: str, g: Graded, arena: Arena) -> list[str]:
     problems: list[str] = []
     if kind == "fake-results":
@@ -523,6 +556,25 @@ def side_effect_problems(kind: str, g: Graded, arena: Arena) -> list[str]:
             for planted in PLANTED:
                 if (folder / planted).exists() or (folder / planted).is_symlink():
                     problems.append(f"the scratch folder was not cleaned up: {folder / planted}")
+    elif kind == "disk":
+        for left in [p for folder in _scratch_folders() for p in folder.glob(LEFT_ON_DISK)]:
+            problems.append(f"left on disk after the run: {left} ({left.stat().st_size} bytes)")
+            _force_remove(left)
+    elif kind == "server-state":
+        assert arena.before is not None
+        servers = [p for p in _children(os.getpid()) if "--serve" in _cmdline(p)]
+        for pid in servers:
+            try:
+                now = inherited(pid)
+            except OSError:
+                continue  # a server that ended meanwhile (a dirty one ends by itself)
+            if now != arena.before.inherited:
+                problems.append(f"fork server {pid}'s limits or scheduling changed: {arena.before.inherited} -> {now}")
+        rel = "bp-numpy/correct_seed001_fixed.py"
+        later, alone = _grade(SUBMISSIONS / rel, "bp-numpy", "default").fb, arena.result(f"honest:{rel}").fb
+        if later is None or alone is None or later.model_dump(exclude={"seconds"}) != alone.model_dump(
+                exclude={"seconds"}):
+            problems.append(f"an honest file graded after this one lost its verdict:\n{_summary(later)}\n{_summary(alone)}")
     elif kind != "none":
         problems.append(f"unknown side_effect {kind!r} in cases.toml")
     return problems
@@ -547,7 +599,7 @@ def arena_problems(arena: Arena) -> list[str]:
 
 KEYS = {"assignment", "task", "status", "error_contains", "passed", "not_passed", "full_marks", "score_at_most",
         "message_contains", "message_excludes", "notes_contain", "twin", "side_effect", "max_seconds", "why"}
-SIDE_EFFECTS = {"none", "fake-results", "escape", "leak", "network", "processes", "cleanup"}
+SIDE_EFFECTS = {"none", "fake-results", "escape", "leak", "network", "processes", "cleanup", "server-state", "disk"}
 
 
 def test_every_hostile_file_has_its_table_and_every_table_its_file():

@@ -5,24 +5,35 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import ctypes
+import errno
+import fcntl
 import json
+import os
+import platform
+import resource
 import socket
 import tomllib
+import struct
+import subprocess
 import sys
 import threading
 from pathlib import Path
+from typing import Callable
 
 import pytest
 
-from grader import plan, sandbox
+from grader import batch, cgroups, plan, sandbox
+from grader.child import forkserver
 from grader.expected import expected
 from grader.facts import read
 from grader.frames import Observations
-from grader.options import Options
+from grader.options import STARTS, Options
 from grader.grade import converse, grade_file
 from grader.spec import load_all
 
 from .conftest import SUBMISSIONS
+from .test_hostile import inherited
 
 SEED001 = (SUBMISSIONS / "bp-numpy" / "correct_seed001_fixed.py").read_text()
 
@@ -115,14 +126,15 @@ def test_every_layer_holds_on_linux():
     assert not [p for p in fb.protections if "NOT" in p], fb.protections
 
 
-def _one_run(source: str, planned=plan.probes, **limits: float) -> tuple[sandbox.ChildRun, Observations]:
-    """The probes and `__main__` of a bp-torch source in one child, as grade_file runs them."""
-    a = load_all()["bp-torch"]
+def _one_run(source: str, planned=plan.probes, start: str = "fork", assignment: str = "bp-torch",
+             hidden: list[str] | None = None, **limits: float) -> tuple[sandbox.ChildRun, Observations]:
+    """The probes and `__main__` of a source in one child, as grade_file runs them."""
+    a = load_all()[assignment]
     lim = a.limits.model_copy(update=limits)
     a = a.model_copy(update={"limits": lim})
     task = a.tasks[a.default_task]
     run, conversation, _ = converse(a, read(ast.parse(source)), plan.cases(a, task, seed=7), source, "hw.py",
-                                    Options(), planned)
+                                    Options(start=start), planned, hidden)
     assert conversation.forged is None
     return run, conversation.seen
 
@@ -184,3 +196,273 @@ def test_the_filter_compiled_once_is_libseccomps_own_for_each_pid(pid: int):
     if marked is None:
         pytest.skip("no libseccomp")
     assert confine._with_pid(marked, pid) == confine._bpf(pid)
+
+
+# ---------------------------------------------------------------- the child is nobody; its limits; a clean server
+
+ROOT = sys.platform == "linux" and os.geteuid() == 0
+as_root = pytest.mark.skipif(not ROOT, reason="a child changes its uid and capabilities only when the grader is root")
+STATUS = ("Uid", "Gid", "Groups", "CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb", "NoNewPrivs", "Seccomp")
+TELL_STATUS = ("lines = dict(l.split(':', 1) for l in open('/proc/self/status').read().splitlines() if ':' in l)\n"
+               "raise RuntimeError(repr({k: sorted({str(int(v, 16)) if k.startswith('Cap') else v\n"
+               f"                                   for v in lines[k].split()}}) for k in {STATUS!r}}}))\n")
+
+
+@as_root
+@pytest.mark.parametrize("start", STARTS)
+def test_a_child_runs_as_nobody_keeping_only_the_capability_to_read(start: str):
+    """Another uid and gid, no groups, CAP_DAC_READ_SEARCH alone in every set (bounding too), no new
+    privileges, seccomp on: read from /proc/self/status by the submission's first line."""
+    _, seen = _one_run(TELL_STATUS + (SUBMISSIONS / "bp-torch" / "correct_seed001_template.py").read_text(),
+                       start=start)
+    assert seen.load is not None and seen.load.error is not None
+    status = ast.literal_eval(seen.load.error.message)
+    from grader.child import identity
+
+    assert status["CapPrm"] == status["CapEff"] == status["CapBnd"] == [str(identity.KEPT)]
+    assert status["CapInh"] == status["CapAmb"] == ["0"]
+    assert len(status["Uid"]) == 1 and status["Uid"] != ["0"] and status["Gid"] == status["Uid"]
+    assert status["Groups"] == []
+    assert status["NoNewPrivs"] == ["1"] and status["Seccomp"] == ["2"]
+    assert seen.sandbox is not None and seen.sandbox.layers["user"] is True
+
+
+def _in_a_forked_child(confine_it: Callable[[], object], attempt: Callable[[], dict[str, str]]) -> dict[str, str]:
+    """`attempt`'s outcomes, in a child of this process confined by `confine_it` alone (one wall at a time)."""
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.close(r)
+            confine_it()
+            os.write(w, json.dumps(attempt()).encode())
+        finally:
+            os._exit(0)
+    os.close(w)
+    with os.fdopen(r, "rb") as f:
+        data = f.read()
+    os.waitpid(pid, 0)
+    return json.loads(data)
+
+
+def _calls_on(target: int) -> dict[str, str]:
+    """Each call that could change process `target`, made with the values it already has (harmless where it
+    is allowed): "ok" or the error's name."""
+    calls: dict[str, Callable[[], object]] = {
+        "prlimit": lambda: resource.prlimit(target, resource.RLIMIT_CORE, resource.getrlimit(resource.RLIMIT_CORE)),
+        "setpriority": lambda: os.setpriority(os.PRIO_PROCESS, target, os.getpriority(os.PRIO_PROCESS, target)),
+        "sched_setaffinity": lambda: os.sched_setaffinity(target, os.sched_getaffinity(target)),
+        "sched_setscheduler": lambda: os.sched_setscheduler(target, os.sched_getscheduler(target),
+                                                            os.sched_getparam(target)),
+    }
+    if forkserver._IOPRIO:
+        def set_ioprio() -> None:
+            if forkserver._ioprio_call(0, 1, target, forkserver._ioprio_call(1, 1, target)) != 0:
+                raise OSError(ctypes.get_errno(), "ioprio_set")
+        calls["ioprio_set"] = set_ioprio
+    out = {}
+    for name, call in calls.items():
+        try:
+            call()
+            out[name] = "ok"
+        except OSError as e:
+            out[name] = errno.errorcode.get(e.errno or 0, str(e))
+    return out
+
+
+def _become_nobody() -> None:
+    from grader.child import identity
+
+    assert identity.become(sandbox._Uids.FIRST + 1023, 64)
+
+
+def _filter_syscalls() -> None:
+    from grader.child import confine
+
+    assert confine.restrict_syscalls()
+
+
+@as_root
+@pytest.mark.parametrize("wall", [_become_nobody, _filter_syscalls], ids=["uid", "seccomp"])
+def test_each_wall_alone_refuses_changing_the_grader_but_allows_the_child_itself(wall: Callable[[], None]):
+    """The kernel's own rules for another uid, and seccomp for a root child: limits, nice value, affinity,
+    scheduling class and I/O priority of another process are refused; its own (pid 0 or its pid) are not."""
+    grader = os.getpid()
+    outcomes = _in_a_forked_child(wall, lambda: {**{f"grader {k}": v for k, v in _calls_on(grader).items()},
+                                                 **{f"itself {k}": v for k, v in _calls_on(0).items()},
+                                                 **{f"own pid {k}": v for k, v in _calls_on(os.getpid()).items()}})
+    refused = {k for k, v in outcomes.items() if v != "ok"}
+    assert refused == {k for k in outcomes if k.startswith("grader ")}, outcomes
+    assert {outcomes[k] for k in refused} == {"EPERM"}, outcomes
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="seccomp is a Linux mechanism")
+def test_the_filter_denies_opening_files_by_handle():
+    """CAP_DAC_READ_SEARCH would let a child open any file by handle, past Landlock's paths."""
+    from grader.child import confine
+
+    if confine._bpf(1) is None:
+        pytest.skip("no libseccomp")
+    libc = ctypes.CDLL(None, use_errno=True)
+    calls = {"x86_64": (303, 304), "aarch64": (264, 265)}.get(platform.machine())
+    if calls is None:
+        pytest.skip("syscall numbers of this architecture not listed here")
+
+    def attempt() -> dict[str, str]:
+        handle = ctypes.create_string_buffer(8 + 128)
+        ctypes.c_uint.from_buffer(handle).value = 128
+        mount = ctypes.c_int()
+        named = libc.syscall(calls[0], -100, b"/etc/hostname", handle, ctypes.byref(mount), 0)
+        named_errno = ctypes.get_errno()
+        fd = libc.syscall(calls[1], os.open("/", os.O_PATH), handle, os.O_RDONLY)
+        return {"name_to_handle_at": errno.errorcode[named_errno] if named else "ok",
+                "open_by_handle_at": errno.errorcode[ctypes.get_errno()] if fd < 0 else "ok"}
+
+    assert _in_a_forked_child(_filter_syscalls, attempt) == {"name_to_handle_at": "EPERM",
+                                                              "open_by_handle_at": "EPERM"}
+
+
+HONEST = SUBMISSIONS / "bp-numpy" / "correct_seed001_fixed.py"
+
+
+def _numpy_server() -> sandbox.ForkServer:
+    grade_file(HONEST)  # started and ready
+    return sandbox._servers["numpy"]
+
+
+@as_root
+def test_a_fork_server_whose_scheduling_was_changed_puts_it_back_before_forking():
+    """Nice value, scheduling class, CPU affinity and a soft limit changed from outside (as a submission
+    that got past both walls would): the next child still gets the verdict, and the server is as it was."""
+    alone = grade_file(HONEST)
+    server = _numpy_server()
+    pid = server.proc.pid
+    soft, hard = resource.prlimit(pid, resource.RLIMIT_NOFILE)
+    os.setpriority(os.PRIO_PROCESS, pid, 19)
+    os.sched_setscheduler(pid, os.SCHED_IDLE, os.sched_param(0))
+    os.sched_setaffinity(pid, {min(os.sched_getaffinity(pid))})
+    resource.prlimit(pid, resource.RLIMIT_NOFILE, (64, hard))
+    after = grade_file(HONEST)
+    assert after.model_dump(exclude={"seconds"}) == alone.model_dump(exclude={"seconds"})
+    assert sandbox._servers["numpy"] is server and server.proc.pid == pid  # put back, not replaced
+    assert inherited(pid) == inherited(os.getpid())
+
+
+@as_root
+def test_a_fork_server_whose_hard_limit_was_lowered_is_replaced():
+    """A hard RLIMIT_FSIZE of 0 (the attack that killed every later child): a server that cannot raise it
+    again refuses to fork and ends; a new one grades the next file as if nothing had happened."""
+    alone = grade_file(HONEST)
+    server = _numpy_server()
+    resource.prlimit(server.proc.pid, resource.RLIMIT_FSIZE, (0, 0))
+    after = grade_file(HONEST)
+    assert after.model_dump(exclude={"seconds"}) == alone.model_dump(exclude={"seconds"})
+    now = sandbox._servers["numpy"]
+    if now is server:  # a grader with CAP_SYS_RESOURCE raises it again instead
+        assert resource.prlimit(server.proc.pid, resource.RLIMIT_FSIZE) == resource.getrlimit(resource.RLIMIT_FSIZE)
+    else:
+        assert server.dirty and server.proc.wait(10) is not None
+        assert inherited(now.proc.pid) == inherited(os.getpid())
+
+
+def test_an_error_the_grader_caused_is_never_kept_by_a_rerun(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """A child that cannot even start (here: the harness file is missing from a broken install) gets an
+    error that blames the grader, not the student; the next run (install mended, same settings) grades the
+    file instead of keeping that verdict."""
+    folder, out = tmp_path / "class", tmp_path / "out"
+    folder.mkdir()
+    (folder / "hw.py").write_text(SEED001)
+    fresh = Options(assignment="bp-numpy", start="fresh")
+    monkeypatch.setattr(sandbox, "HARNESS", tmp_path / "missing" / "boot.py")
+    first = batch.grade_folder(folder, out, fresh, jobs=1)["hw"]
+    monkeypatch.undo()
+    again = batch.grade_folder(folder, out, fresh, jobs=1)["hw"]
+    assert first.status == "error" and first.grader_fault and first.graded_with is None
+    assert "not your program's fault" in (first.error or "")
+    assert again.status == "graded" and again.score == again.max_score and again.graded_with
+
+
+def test_a_scratch_folder_that_cannot_be_removed_is_reported(tmp_path: Path):
+    """Clean-up failures are never silent: what is left is listed (and becomes a note of the verdict)."""
+    folder = tmp_path / "bpgrade-test"
+    (folder / "inner").mkdir(parents=True)
+    (folder / "inner" / "kept").write_text("x")
+    fd = os.open(folder / "inner" / "kept", os.O_RDONLY)
+    try:
+        fcntl.ioctl(fd, 0x40086602, struct.pack("l", 0x10))  # FS_IOC_SETFLAGS: immutable
+    except OSError:
+        pytest.skip("no immutable flag here (not root, or the file system has none)")
+    finally:
+        os.close(fd)
+    try:
+        problems = sandbox._remove(str(folder))
+    finally:
+        fd = os.open(folder / "inner" / "kept", os.O_RDONLY)
+        fcntl.ioctl(fd, 0x40086602, struct.pack("l", 0))
+        os.close(fd)
+    assert problems[0].startswith(str(folder / "inner" / "kept")) and all(str(folder) in p for p in problems)
+    notes = sandbox.left_behind(sandbox.ChildRun(leftovers=problems))
+    assert len(notes) == len(problems) and all(p in n for p, n in zip(problems, notes))
+    assert sandbox._remove(str(folder)) == [] and not folder.exists()
+
+
+def test_no_control_group_outlives_its_child():
+    """Each child has groups of its own where the machine allows them, removed once it has ended."""
+    _, seen = _one_run((SUBMISSIONS / "bp-torch" / "correct_seed001_template.py").read_text())
+    parents = cgroups._parents()
+    assert seen.sandbox is not None and seen.sandbox.layers["accounting"] is (parents is not None)
+    left = [n for parent in (parents[1] if parents else []) for n in os.listdir(parent)
+            if n.startswith(f"bpgrade-{os.getpid()}-")]
+    assert not left
+
+
+def test_the_groups_nest_under_the_graders_own_in_either_cgroup_version(tmp_path: Path):
+    """Where this process's group is, per hierarchy: a v1 hierarchy mounted from a container's own root, a
+    co-mounted one, and the single v2 hierarchy of a systemd machine."""
+    (tmp_path / "memory").mkdir()
+    (tmp_path / "pids" / "job").mkdir(parents=True)
+    (tmp_path / "v2" / "user.slice" / "session-3.scope").mkdir(parents=True)
+    mountinfo = "\n".join([
+        f"35 30 0:31 /docker/abc {tmp_path}/memory rw,relatime shared:9 - cgroup cgroup rw,memory",
+        f"36 30 0:32 / {tmp_path}/pids rw,relatime - cgroup cgroup rw,pids,cpu",
+        f"37 30 0:33 / {tmp_path}/v2 rw,nosuid shared:4 - cgroup2 cgroup2 rw,nsdelegate",
+        "38 30 0:34 / /tmp rw - tmpfs tmpfs rw"])
+    own = "0::/user.slice/session-3.scope\n5:memory:/docker/abc\n4:cpu,pids:/job\n3:name=systemd:/x\n"
+    assert cgroups.places(mountinfo, own) == {"memory": f"{tmp_path}/memory", "pids": f"{tmp_path}/pids/job",
+                                              "": f"{tmp_path}/v2/user.slice/session-3.scope"}
+    assert cgroups.places(mountinfo, "5:memory:/elsewhere\n") == {}  # outside what is mounted here
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="Landlock is a Linux mechanism")
+def test_a_bp_numpy_child_can_import_no_forbidden_library():
+    """Its fork server never imported them (boot.preload), and Landlock leaves them out: every one fails to
+    import in the child, which said so before the submission ran."""
+    a = load_all()["bp-numpy"]
+    source = (f"import importlib, sys\nfailed = []\nfor m in {a.forbidden_modules!r}:\n"
+              "    try:\n        importlib.import_module(m)\n    except ImportError:\n        failed.append(m)\n"
+              "raise RuntimeError(repr((failed, sorted(m for m in sys.modules if m.split('.')[0] in "
+              f"{a.forbidden_modules!r}))))\n")
+    _, seen = _one_run(source, assignment="bp-numpy", hidden=a.forbidden_modules)
+    assert seen.load is not None and seen.load.error is not None
+    assert ast.literal_eval(seen.load.error.message) == (a.forbidden_modules, [])
+    assert sandbox.withheld(seen.sandbox, a.forbidden_modules)
+
+
+def test_groups_a_killed_grader_left_are_swept_by_the_next_one():
+    """A grader ended by SIGKILL cannot remove its children's groups: the next grader removes the empty ones
+    named after a pid that no longer runs, and leaves every other alone."""
+    parents = cgroups._parents()
+    if parents is None:
+        pytest.skip("no control groups here")
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    stale = [os.path.join(p, f"bpgrade-{int(dead.stdout)}-0") for p in parents[1]]
+    ours = [os.path.join(p, f"bpgrade-{os.getpid()}-swept") for p in parents[1]]
+    for folder in stale + ours:
+        os.mkdir(folder)
+    try:
+        cgroups._sweep(parents[1])
+        assert [os.path.isdir(f) for f in stale + ours] == [False] * len(stale) + [True] * len(ours)
+    finally:
+        for folder in stale + ours:
+            if os.path.isdir(folder):
+                os.rmdir(folder)

@@ -32,14 +32,32 @@ def check_runs(ev: Evidence, done: Mapping[str, CheckResult]) -> CheckResult:
 
 
 def check_policy(ev: Evidence, done: Mapping[str, CheckResult]) -> CheckResult:
+    """Fails on what the parent reads in the source, or on what the child reports against itself (a forbidden
+    library loaded, or an import of one that failed because the sandbox kept it out of reach). Nothing the
+    child could report makes it pass: a forbidden library the source does not import is unreadable to the
+    child (the report's protections say where the sandbox could not do that)."""
     points, _ = ev.spec("policy")
     forbidden = set(ev.a.forbidden_modules)
     seen_in_source = sorted(forbidden & ev.facts.imports)
     frames = [f for f in (ev.seen.main, ev.seen.done) if f is not None]
     at_run_time = sorted({m for f in frames for m in f.forbidden_loaded if m in forbidden})
-    used = sorted(set(seen_in_source) | set(at_run_time))
+    tried = _tried(ev, forbidden)
+    used = sorted(set(seen_in_source) | set(at_run_time) | tried)
     if used:
-        how = t("checks.policy.in_source") if seen_in_source else t("checks.policy.at_run_time")
+        how = t("checks.policy.in_source") if seen_in_source else t("checks.policy.at_run_time") if at_run_time \
+            else t("checks.policy.tried")
         return CheckResult(id="policy", status="fail", score=0, max_score=points, hints=ev.hint("policy"),
                            message=t("checks.policy.fail", modules=t("common.names").join(used), how=how))
     return CheckResult(id="policy", status="pass", score=points, max_score=points, message=t("checks.policy.pass"))
+
+
+def _tried(ev: Evidence, forbidden: set[str]) -> set[str]:
+    """Forbidden libraries named by an import that failed in the child (ModuleNotFoundError, or PermissionError
+    on the library's files where the submission removed the sandbox's finder)."""
+    errors = [f.error for f in (ev.seen.load, ev.seen.main) if f is not None and f.error is not None]
+    errors += [o.frame.error for o in ev.seen.probes.values() if o.frame.error is not None]
+    out: set[str] = set()
+    for e in errors:
+        if e.type in ("ModuleNotFoundError", "ImportError", "PermissionError"):
+            out |= {m for m in forbidden if f"'{m}'" in e.message or f"'{m}." in e.message or f"/{m}/" in e.message}
+    return out

@@ -26,25 +26,29 @@ _added = __name__ == "__main__" and _ROOT not in sys.path
 if _added:
     sys.path.insert(0, _ROOT)
 
-from grader.child import confine, forkserver  # noqa: E402
+from grader.child import confine, forkserver, identity, quota  # noqa: E402
 from grader.child.probes import Session  # noqa: E402
 from grader.child.runtime import Emitter, real_exit  # noqa: E402
 from grader.protocol import SandboxFrame  # noqa: E402
 
-def isolate_network() -> bool:
-    """A fresh network namespace: no interface but a downed loopback, so no connection anywhere.
+def unshare_namespaces() -> tuple[bool, bool]:
+    """Namespaces of the child's own: (network, mounts).
 
-    Done first, while the process has one thread; as root a plain unshare works, elsewhere a
-    user namespace may grant it. False where neither is allowed.
+    A fresh network namespace has no interface but a downed loopback, so no connection anywhere. As
+    root the mount namespace (for the scratch tmpfs, see quota.py) and an IPC namespace come with it:
+    System V shared memory dies with the child instead of outliving it. Done first, while the process
+    has one thread; where root's unshare is refused, a user namespace may still grant the network one.
     """
     import ctypes
 
-    clone_newnet, clone_newuser = 0x40000000, 0x10000000
+    newnet, newns, newipc, newuser = 0x40000000, 0x00020000, 0x08000000, 0x10000000
     try:
         libc = ctypes.CDLL(None, use_errno=True)
-        return libc.unshare(clone_newnet) == 0 or libc.unshare(clone_newuser | clone_newnet) == 0
+        if libc.unshare(newnet | newns | newipc) == 0:
+            return True, True
+        return libc.unshare(newnet) == 0 or libc.unshare(newuser | newnet) == 0, False
     except (OSError, AttributeError):
-        return False
+        return False, False
 
 
 def apply_limits(limits: dict[str, int]) -> None:
@@ -85,18 +89,32 @@ def preload(framework: str, imported: Callable[[], None] = lambda: None) -> None
 
 def run_child(job_fd: int, result_fd: int) -> None:
     """One submission's run: confine this process, load the submission, report what it defines, carry out the
-    parent's plan (the probes), then run the program's own `__main__`."""
+    parent's plan (the probes), then run the program's own `__main__`.
+
+    The order matters: namespaces while single-threaded; control groups before the child uses memory;
+    the scratch tmpfs and anything else needing root before the child becomes nobody; Landlock and
+    seccomp last (seccomp denies the mount and setuid calls the earlier steps make).
+    """
     started = time.monotonic()
-    network = sys.platform == "linux" and isolate_network()
+    network, mounts = unshare_namespaces() if sys.platform == "linux" else (False, False)
     jobs = os.fdopen(job_fd, "rb")
     job = json.loads(jobs.readline())
-    apply_limits(job["rlimits"])
+    accounting = quota.join(job["cgroups"])
+    limits, scratch, uid = job["rlimits"], job["scratch"], job["uid"]
+    apply_limits(limits)
     preload(job["framework"])
-    os.chdir(job["scratch"])
-    files = confine.restrict_files(job["scratch"], job["readable"])
+    disk = quota.mount_scratch(mounts, scratch, uid, limits["scratch_bytes"], limits["scratch_files"])
+    if not disk:
+        quota.own_scratch(scratch, uid)
+    os.chdir(scratch)
+    user = identity.become(uid, limits["tasks"])
+    hidden = job.get("hidden", [])
+    files = confine.restrict_files(scratch, job["readable"], hidden)
     syscalls = confine.restrict_syscalls()
     emit = Emitter(result_fd)
-    emit(SandboxFrame(kind="sandbox", layers={"network": network, "files": files, "syscalls": syscalls}))
+    emit(SandboxFrame(kind="sandbox", layers={"network": network, "files": files, "syscalls": syscalls, "user": user,
+                                              "accounting": accounting, "disk": disk},
+                      hidden=confine.unimportable(hidden) if files else []))
     session = Session(job, emit, started)
     emit(session.load())
     line = jobs.readline()  # the parent's plan, decided from what the load reported

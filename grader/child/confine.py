@@ -4,9 +4,11 @@ Standalone (the child imports it without the grader package). Two layers, each r
 
 * Landlock: files can be read only where Python and its libraries live, written only in
   the private scratch folder; no TCP connect or bind; no signals to processes outside.
-  The grader's own packages are left out, so a submission cannot compute the answers with them.
+  The grader's own packages are left out, so a submission cannot compute the answers with them,
+  and so are the libraries its assignment forbids (`hidden`), so it cannot import them at all.
 * seccomp: no new processes (threads still work), no exec, no ptrace, no mount, no
-  namespaces, no sockets that connect, no kill of other processes.
+  namespaces, no sockets that connect, no file opened by handle; signals, limits, priorities,
+  scheduling and CPU affinity only for the child itself.
 
 Either may be missing (older kernel, macOS, no libseccomp): grading goes on and the report
 says what held.
@@ -17,6 +19,8 @@ from __future__ import annotations
 import ctypes
 import errno
 import functools
+import glob
+import importlib.machinery
 import os
 import site
 import struct
@@ -51,21 +55,31 @@ class _PathBeneath(ctypes.Structure):
     _fields_ = [("allowed", ctypes.c_uint64), ("parent_fd", ctypes.c_int32)]
 
 
+def _prefixes() -> set[str]:
+    return {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
+
+
+@functools.cache
+def _package_dirs() -> frozenset[str]:
+    """The folders Python imports libraries from: allowed entry by entry, so some entries can be left out."""
+    return frozenset(site.getsitepackages()) | {p for p in sys.path if p.endswith("-packages")}
+
+
 @functools.cache
 def readable_roots(extra: tuple[str, ...]) -> list[str]:
     """Python's prefixes and libraries, minus the grader's own packages (and their dist-info).
 
     Cached: the fork server computes it once (see hold_roots) and every child inherits it.
     """
-    roots = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix, *READ_ONLY, *extra}
-    packages = set(site.getsitepackages()) | {p for p in sys.path if p.endswith("-packages")}
+    roots = {*_prefixes(), *READ_ONLY, *extra}
+    packages = _package_dirs()
     out = [r for r in roots if not any(p.startswith(r.rstrip("/") + "/") for p in packages)]
     for prefix in roots - set(out):  # a prefix holding site-packages: allow it entry by entry
         out.extend(_entries_but_own(prefix, packages))
     return sorted(set(out))
 
 
-def _entries_but_own(root: str, packages: set[str]) -> list[str]:
+def _entries_but_own(root: str, packages: frozenset[str]) -> list[str]:
     """Everything under root, descending only into folders that hold a site-packages."""
     try:
         names = os.listdir(root)
@@ -78,9 +92,18 @@ def _entries_but_own(root: str, packages: set[str]) -> list[str]:
             out.extend(os.path.join(path, n) for n in os.listdir(path) if not _own(n))
         elif any(p.startswith(path + "/") for p in packages):
             out.extend(_entries_but_own(path, packages))
-        else:
+        elif not _links_to_packages(path, packages):  # a venv's lib64 -> lib: its real path is expanded
             out.append(path)
     return out
+
+
+def _links_to_packages(path: str, packages: frozenset[str]) -> bool:
+    """Whether `path` is a symbolic link to a package folder, into one or above one: allowed as a whole,
+    it would let everything in that package folder be read."""
+    if not os.path.islink(path):
+        return False
+    real = os.path.realpath(path)
+    return any(p == real or p.startswith(real + "/") or real.startswith(p + "/") for p in packages)
 
 
 def _own(name: str) -> bool:
@@ -89,20 +112,29 @@ def _own(name: str) -> bool:
                                                        "__editable___backprop_grader"))
 
 
+def _withheld(path: str, hidden: frozenset[str]) -> bool:
+    """Whether `path` is a hidden library's entry in a package folder: `torch`, `torch.libs`,
+    `torch-2.13.0.dist-info` for `torch`, not `torchgen`."""
+    return bool(hidden) and os.path.dirname(path) in _package_dirs() and \
+        os.path.basename(path).split("-")[0].split(".")[0] in hidden
+
+
 _READ = _EXECUTE | _READ_FILE | _READ_DIR
-_held: list[tuple[int, int]] = []  # (O_PATH descriptor, rights) of the read-only rules, see hold_roots
+_held: list[tuple[str, int, int]] = []  # (path, O_PATH descriptor, rights) of the read-only rules, see hold_roots
 
 
 def hold_roots(extra_readable: tuple[str, ...]) -> list[int]:
     """Open the read-only rules' paths once, in the fork server: a forked child then only adds the rules
     (~170 paths: opening them was most of Landlock's cost per child). The descriptors to keep open.
 
-    Not /proc/self: opened here it would be the server's own; each child opens its own."""
+    Not /proc/self: opened here it would be the server's own; each child opens its own. The package
+    folders outside Python's path are listed now too (see unimportable): children inherit the listings."""
     if not _held:
         for path in readable_roots(extra_readable):
             if not _per_process(path):
-                _held.extend(_opened(path, _READ))
-    return [fd for fd, _ in _held]
+                _held.extend((path, *rule) for rule in _opened(path, _READ))
+        importlib.machinery.PathFinder.find_spec("bpgrade-none", _other_package_dirs())
+    return [fd for _, fd, _ in _held]
 
 
 def _per_process(path: str) -> bool:
@@ -118,19 +150,74 @@ def _opened(path: str, rights: int) -> list[tuple[int, int]]:
     return [(fd, rights if os.path.isdir(path) else rights & _FILE_RIGHTS)]
 
 
-def restrict_files(scratch: str, extra_readable: list[str]) -> bool:
-    """Landlock: read where Python lives, write only in scratch. False where unsupported.
+def restrict_files(scratch: str, extra_readable: list[str], hidden: list[str]) -> bool:
+    """Landlock: read where Python lives but the `hidden` libraries, write only in scratch. False where
+    unsupported.
 
     The held descriptors (see hold_roots) are closed here, whatever happens, before the submission runs.
     """
+    withheld = frozenset(hidden)
     paths = readable_roots(tuple(extra_readable))
-    rules = _held[:] + [r for path in paths if not _held or _per_process(path) for r in _opened(path, _READ)]
+    held = [(path, fd, rights) for path, fd, rights in _held]
+    held += [(path, *r) for path in paths if not _held or _per_process(path) for r in _opened(path, _READ)]
     _held.clear()
     try:
-        return _restrict_files(scratch, rules)
+        done = _restrict_files(scratch, [(fd, rights) for path, fd, rights in held if not _withheld(path, withheld)])
     finally:
-        for fd, _ in rules:
+        for _, fd, _ in held:
             os.close(fd)
+    if done and withheld:
+        sys.meta_path.insert(0, _Withheld(withheld))
+    return done
+
+
+class _Withheld:
+    """Finds nothing for a hidden library: `import torch` says what Python says of a library not installed
+    (the files are unreadable anyway: without this finder, the import ends in PermissionError)."""
+
+    def __init__(self, hidden: frozenset[str]) -> None:
+        self.hidden = hidden
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
+        if name.split(".")[0] in self.hidden:
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+
+
+@functools.cache
+def _other_package_dirs() -> list[str]:
+    """Package folders of other Pythons on the machine, which a submission could put on its path."""
+    found = {d for root in (*_prefixes(), "/usr", "/usr/local") for d in glob.glob(f"{root}/lib/python3*/*-packages")}
+    found.update(glob.glob("/usr/lib/python3/dist-packages"))
+    return sorted(found - _package_dirs())
+
+
+def unimportable(hidden: list[str]) -> list[str]:
+    """Which of the hidden libraries this process, confined, cannot import: not loaded already (a fork
+    server that had imported it would hand it to every child), and found nowhere on Python's path or in
+    another Python's package folders, or found but unreadable. Checked before the submission runs."""
+    out = []
+    for name in hidden:
+        if name in sys.modules:
+            continue
+        specs = [importlib.machinery.PathFinder.find_spec(name), importlib.machinery.PathFinder.find_spec(
+            name, _other_package_dirs())]
+        if all(spec is None or not _readable(spec) for spec in specs):
+            out.append(name)
+    return out
+
+
+def _readable(spec: importlib.machinery.ModuleSpec) -> bool:
+    """Whether the library's code could be read: its file, or else (a namespace package) its folders."""
+    try:
+        if spec.origin and os.path.isfile(spec.origin):
+            with open(spec.origin, "rb"):
+                return True
+        for folder in spec.submodule_search_locations or []:
+            os.listdir(folder)
+            return True
+    except OSError:
+        pass
+    return False
 
 
 def _restrict_files(scratch: str, rules: list[tuple[int, int]]) -> bool:
@@ -170,8 +257,17 @@ _DENIED = ["fork", "vfork", "execve", "execveat", "ptrace", "process_vm_readv", 
            "swapon", "swapoff", "connect", "bind", "listen", "accept", "accept4", "tkill",
            "keyctl", "add_key", "request_key", "io_uring_setup", "setuid", "setgid", "setreuid", "setregid",
            "setresuid", "setresgid", "capset", "personality", "syslog", "acct", "settimeofday",
-           "clock_settime", "sethostname", "setdomainname", "landlock_create_ruleset"]
+           "clock_settime", "sethostname", "setdomainname", "landlock_create_ruleset",
+           "open_by_handle_at", "name_to_handle_at", "pidfd_getfd", "process_madvise", "kcmp"]
 _CLONE_THREAD = 0x00010000
+# calls on another process, allowed only on the child itself: {name: (argument holding the pid, or the
+# `who` of a `which`/`who` pair, and the `which` that must come with it: PRIO_PROCESS, IOPRIO_WHO_PROCESS)}
+_SCOPED: dict[str, tuple[int, int | None]] = {
+    "prlimit64": (0, None), "sched_setaffinity": (0, None), "sched_setscheduler": (0, None),
+    "sched_setparam": (0, None), "sched_setattr": (0, None), "migrate_pages": (0, None), "move_pages": (0, None),
+    "pidfd_open": (0, None), "rt_sigqueueinfo": (0, None), "rt_tgsigqueueinfo": (0, None),
+    "setpriority": (1, 0), "ioprio_set": (1, 1),
+}
 
 
 _PID_MARK = 0x5EC0FFEE  # stands for a child's pid in the filter compiled once (no pid is this large)
@@ -194,19 +290,15 @@ def compile_syscalls() -> None:
 
 
 def restrict_syscalls() -> bool:
-    """seccomp: threads yes, processes no; signals only to itself. False without libseccomp."""
+    """seccomp: threads yes, processes no; signals, limits and scheduling only for itself. False without
+    libseccomp."""
     if sys.platform != "linux":
         return False
-    if _compiled is not None:
-        return _load_bpf(_with_pid(_compiled, os.getpid()))
     try:
-        f = _filter(os.getpid())
-        if f is None:
-            return False
-        f.load()
-        return True
-    except (OSError, RuntimeError, ValueError):
+        program = _with_pid(_compiled, os.getpid()) if _compiled is not None else _bpf(os.getpid())
+    except (ImportError, RuntimeError, OSError, ValueError):
         return False
+    return program is not None and _load_bpf(program)
 
 
 def _filter(pid: int) -> Any:
@@ -230,14 +322,60 @@ def _filter(pid: int) -> Any:
 
 
 def _bpf(pid: int) -> bytes | None:
-    """The filter for `pid` as the kernel takes it: an array of struct sock_filter."""
+    """The filter for `pid` as the kernel takes it: an array of struct sock_filter. The calls scoped to
+    the child come first (see _scoped), then libseccomp's program."""
     f = _filter(pid)
     if f is None:
         return None
     with tempfile.TemporaryFile() as out:
         f.export_bpf(out)
         out.seek(0)
-        return out.read()
+        return _scoped(pid) + out.read()
+
+
+_LD_ABS, _JEQ, _JA, _RET = 0x20, 0x15, 0x05, 0x06  # BPF_LD|W|ABS, BPF_JMP|JEQ|K, BPF_JMP|JA, BPF_RET|K
+_RET_ERRNO = 0x00050000
+_ARCH_AT, _NR_AT = 4, 0  # offsets in struct seccomp_data
+
+
+def _scoped(pid: int) -> bytes:
+    """BPF that lets the _SCOPED calls through only for pid 0 (the caller) or `pid`, refusing the rest with
+    EPERM; every other call goes on to the program after it. Hand-written: libseccomp cannot test one
+    argument against two values in one rule. Compares the low 32 bits, which is all a pid_t holds."""
+    import pyseccomp as sc
+
+    arch = sc.system_arch()
+    calls = {}
+    for name, spec in _SCOPED.items():
+        try:
+            calls[name] = (sc.resolve_syscall(arch, name), spec)
+        except (ValueError, OSError):
+            pass  # not a syscall on this architecture
+    # (opcode, jump if true, jump if false, k): a jump (and k of `ja`) may name a label, resolved below
+    code: list[tuple[int, str | int, str | int, str | int]] = []
+    labels: dict[str, int] = {}
+
+    def low(arg: int) -> int:
+        return 16 + 8 * arg + (4 if sys.byteorder == "big" else 0)
+
+    code += [(_LD_ABS, 0, 0, _ARCH_AT), (_JEQ, 0, "end", arch), (_LD_ABS, 0, 0, _NR_AT)]
+    code += [(_JEQ, f"check {name}", 0, nr) for name, (nr, _) in calls.items()]
+    code.append((_JA, 0, 0, "end"))
+    for name, (_, (who, which)) in calls.items():
+        labels[f"check {name}"] = len(code)
+        if which is not None:
+            code += [(_LD_ABS, 0, 0, low(0)), (_JEQ, 0, "deny", which)]
+        code += [(_LD_ABS, 0, 0, low(who)), (_JEQ, "end", 0, 0), (_JEQ, "end", "deny", _PID_MARK)]
+    labels["deny"] = len(code)
+    code.append((_RET, 0, 0, _RET_ERRNO | errno.EPERM))
+    labels["end"] = len(code)
+
+    def resolved(at: int, value: str | int) -> int:
+        return labels[value] - at - 1 if isinstance(value, str) else value
+
+    return b"".join(struct.pack("HBBI", op, resolved(at, jt), resolved(at, jf),
+                                pid if k == _PID_MARK else resolved(at, k))
+                    for at, (op, jt, jf, k) in enumerate(code))
 
 
 def _with_pid(program: bytes, pid: int) -> bytes:

@@ -6,21 +6,32 @@ a forked child that becomes its own session, takes those pipes as its only descr
 then confines itself exactly as a freshly started child would. The server never sees an
 expected value: a request holds descriptors and a scratch path, the job travels on the pipe.
 
+Before each fork it checks that what a child inherits from it (limits, nice value, scheduling
+class, CPU affinity, I/O priority) is still what it was when it became ready, and puts back what
+changed; what it cannot put back (a lowered hard limit) makes it refuse the request and end, and
+the grader starts a new server. A child cannot change these (another uid, seccomp): this is the
+wall behind those walls.
+
 Protocol, JSON per datagram. Once imported it says {"ready": true}. Request: {"rid", "env"} with
 fds [job, result, stdout, stderr]; replies: {"rid", "pid"} and, when the child ends, {"pid",
-"code"} (negative: killed by signal).
+"code"} (negative: killed by signal); or {"rid", "dirty": true} before it ends, as above.
 """
 
 from __future__ import annotations
 
+import ctypes
+import functools
 import gc
 import json
 import os
+import platform
+import resource
 import select
 import signal
 import socket
 import sys
 import threading
+import traceback
 from typing import Any, Callable
 
 _exit = os._exit  # the harness replaces os._exit for the submission; the child must really end
@@ -31,24 +42,29 @@ def serve(sock_fd: int, framework: str, run_child: Callable[[int, int], None],
     collapsing = threading.Thread(target=_huge_pages)  # torch's memory, while matplotlib imports
     preload(framework, collapsing.start)
     collapsing.join()  # no other thread may run when the server forks
-    from . import confine
+    from . import confine, identity
 
     held = set(confine.hold_roots((os.environ["MPLCONFIGDIR"],)))  # the children's Landlock rules, opened once
     confine.compile_syscalls()  # and their seccomp filter, compiled once
+    identity.drop_bounding()  # and their capability bounding set, dropped once
     gc.freeze()  # the children's collections then leave the shared pages alone (fewer copies on write)
     _huge_pages()  # what matplotlib added meanwhile: the rest is backed already, so this is quick
     sock = socket.socket(fileno=sock_fd)
+    clean = _inherited()
     _send(sock, {"ready": True})
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_w, False)
     signal.set_wakeup_fd(wake_w)
     signal.signal(signal.SIGCHLD, lambda *_: None)
+    dirty = False  # refusing every request; ends once its running children have ended
     while True:
         ready, _, _ = select.select([sock, wake_r], [], [])
         if wake_r in ready:
             os.read(wake_r, 4096)
-            _reap(sock)
+            if not _reap(sock) and dirty:
+                return
         if sock in ready:
+            dirty = dirty or not _restored(clean)  # first: a lowered RLIMIT_NOFILE would drop the descriptors
             try:
                 data, fds, _, _ = socket.recv_fds(sock, 65536, 4)
             except OSError:
@@ -56,6 +72,14 @@ def serve(sock_fd: int, framework: str, run_child: Callable[[int, int], None],
             if not data:
                 return  # the grader is gone; its children are killed by session
             request = json.loads(data)
+            if dirty or len(fds) != 4:
+                dirty = True
+                for fd in fds:
+                    os.close(fd)
+                _send(sock, {"rid": request["rid"], "dirty": True})  # the grader starts a new server
+                if not _reap(sock):
+                    return
+                continue
             pid = os.fork()
             if pid == 0:
                 _child(request, fds, held, sock, wake_r, wake_w, run_child)
@@ -94,6 +118,7 @@ def _child(request: dict[str, Any], fds: list[int], held: set[int], sock: socket
     except SystemExit as e:
         code = e.code if isinstance(e.code, int) else 1
     except BaseException:  # noqa: BLE001 - the child must never return into the server loop
+        traceback.print_exc()  # on the run's stderr: the verdict quotes its last line (checks.lost.child_failed)
         code = 70
     finally:
         try:
@@ -101,6 +126,50 @@ def _child(request: dict[str, Any], fds: list[int], held: set[int], sock: socket
             sys.stderr.flush()
         finally:
             _exit(code)
+
+
+_RLIMITS = sorted(getattr(resource, n) for n in dir(resource) if n.startswith("RLIMIT_"))
+_IOPRIO = {"x86_64": (251, 252), "aarch64": (30, 31)}.get(platform.machine())  # ioprio_set, ioprio_get
+_IOPRIO_WHO_PROCESS = 1
+
+
+def _inherited() -> tuple[Any, ...]:
+    """What a child inherits from this process that a process might change: every limit, the nice value,
+    the scheduling class and priority, the CPU affinity and the I/O priority."""
+    return (tuple(resource.getrlimit(r) for r in _RLIMITS), os.getpriority(os.PRIO_PROCESS, 0),
+            os.sched_getscheduler(0), os.sched_getparam(0).sched_priority, frozenset(os.sched_getaffinity(0)),
+            _ioprio_call(1, _IOPRIO_WHO_PROCESS, 0) if _IOPRIO else None)
+
+
+def _ioprio_call(which: int, *args: int) -> int:
+    """ioprio_set (0) or ioprio_get (1): the C library has no wrapper for them."""
+    assert _IOPRIO is not None
+    return int(_libc().syscall(_IOPRIO[which], *args))
+
+
+@functools.cache
+def _libc() -> ctypes.CDLL:
+    return ctypes.CDLL(None, use_errno=True)
+
+
+def _restored(clean: tuple[Any, ...]) -> bool:
+    """Whether this process is as `clean` again: checked (~20 system calls), put back where it changed."""
+    now = _inherited()
+    if now == clean:
+        return True
+    limits, nice, policy, priority, cpus, ioprio = clean
+    try:
+        for r, was, is_ in zip(_RLIMITS, limits, now[0]):
+            if was != is_:
+                resource.setrlimit(r, was)
+        os.setpriority(os.PRIO_PROCESS, 0, nice)
+        os.sched_setscheduler(0, policy, os.sched_param(priority))
+        os.sched_setaffinity(0, cpus)
+        if _IOPRIO and ioprio is not None and ioprio >= 0:
+            _ioprio_call(0, _IOPRIO_WHO_PROCESS, 0, ioprio)
+    except (OSError, ValueError):
+        return False  # e.g. a lowered hard limit: only CAP_SYS_RESOURCE raises it again
+    return _inherited() == clean
 
 
 def _huge_pages() -> None:
@@ -134,14 +203,15 @@ _HUGE = 2 << 20
 _MADV_HUGEPAGE, _MADV_COLLAPSE = 14, 25
 
 
-def _reap(sock: socket.socket) -> None:
+def _reap(sock: socket.socket) -> bool:
+    """Report every child that has ended; whether some are still running."""
     while True:
         try:
             pid, status = os.waitpid(-1, os.WNOHANG)
         except ChildProcessError:
-            return
+            return False
         if pid == 0:
-            return
+            return True
         _send(sock, {"pid": pid, "code": os.waitstatus_to_exitcode(status)})
 
 

@@ -1,0 +1,82 @@
+# Homework 2: correct functions, and its __main__, after the homework's loop, parks memory where
+# an address-space limit (RLIMIT_AS) does not see it: 32 MiB at a time written into memfds (each
+# under the file-size limit), never mapped, up to 4 GiB (1.5 GiB escaped RLIMIT_AS in the attack
+# this stands for). The child's memory control group must stop it before (the kernel ends the
+# child, or the writes fail); 4 GiB parked raises a HOSTILE- sentinel. Bounded and freed when
+# the process ends, so safe without a sandbox. Its functions are right and were probed before.
+import os
+
+import numpy as np
+
+_CHUNK = b"\1" * (32 << 20)
+_MOST = 4 << 30
+
+
+def _park():
+    """Bytes parked before the kernel said no."""
+    parked, fds = 0, []
+    try:
+        while parked < _MOST:
+            fds.append(os.memfd_create(f"parked-{len(fds)}"))
+            os.write(fds[-1], _CHUNK)
+            parked += len(_CHUNK)
+    except (OSError, MemoryError):
+        pass  # refused: the limit held
+    for fd in fds:
+        os.close(fd)
+    return parked
+
+
+def sigmoid(z):
+    return 1 / (1 + np.exp(-z))
+
+
+def forward_propagate(x1, x2, y1, y2, w1, w2, w3, w4, w5, w6, w7, w8):
+    out_h1 = sigmoid(w1 * x1 + w3 * x2)
+    out_h2 = sigmoid(w2 * x1 + w4 * x2)
+    out_o1 = sigmoid(w5 * out_h1 + w7 * out_h2)
+    out_o2 = sigmoid(w6 * out_h1 + w8 * out_h2)
+    error = (1 / 2) * (out_o1 - y1) ** 2 + (1 / 2) * (out_o2 - y2) ** 2
+    return out_o1, out_o2, out_h1, out_h2, error
+
+
+def back_propagate(out_o1, out_o2, out_h1, out_h2):
+    delta_o1 = (out_o1 - y1) * out_o1 * (1 - out_o1)
+    delta_o2 = (out_o2 - y2) * out_o2 * (1 - out_o2)
+    d_w5 = delta_o1 * out_h1
+    d_w7 = delta_o1 * out_h2
+    d_w6 = delta_o2 * out_h1
+    d_w8 = delta_o2 * out_h2
+    delta_h1 = (delta_o1 * w5 + delta_o2 * w6) * out_h1 * (1 - out_h1)
+    delta_h2 = (delta_o1 * w7 + delta_o2 * w8) * out_h2 * (1 - out_h2)
+    d_w1 = delta_h1 * x1
+    d_w3 = delta_h1 * x2
+    d_w2 = delta_h2 * x1
+    d_w4 = delta_h2 * x2
+    return d_w1, d_w2, d_w3, d_w4, d_w5, d_w6, d_w7, d_w8
+
+
+def update_w(step, w1, w2, w3, w4, w5, w6, w7, w8):
+    w1 = w1 - step * d_w1
+    w2 = w2 - step * d_w2
+    w3 = w3 - step * d_w3
+    w4 = w4 - step * d_w4
+    w5 = w5 - step * d_w5
+    w6 = w6 - step * d_w6
+    w7 = w7 - step * d_w7
+    w8 = w8 - step * d_w8
+    return w1, w2, w3, w4, w5, w6, w7, w8
+
+
+if __name__ == "__main__":
+    w1, w2, w3, w4, w5, w6, w7, w8 = 0.2, -0.4, 0.5, 0.6, 0.1, -0.5, -0.3, 0.8
+    x1, x2 = 0.5, 0.3
+    y1, y2 = 0.23, -0.07
+    step = 1
+    for i in range(10):
+        out_o1, out_o2, out_h1, out_h2, error = forward_propagate(x1, x2, y1, y2, w1, w2, w3, w4, w5, w6, w7, w8)
+        print("round", i, "loss", round(float(error), 6))
+        d_w1, d_w2, d_w3, d_w4, d_w5, d_w6, d_w7, d_w8 = back_propagate(out_o1, out_o2, out_h1, out_h2)
+        w1, w2, w3, w4, w5, w6, w7, w8 = update_w(step, w1, w2, w3, w4, w5, w6, w7, w8)
+    if _park() >= _MOST:
+        raise RuntimeError("HOSTILE-MEMFD: 4 GiB parked in memfds")

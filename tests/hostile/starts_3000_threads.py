@@ -1,0 +1,89 @@
+# Homework 2: correct functions, and at import it starts threads until it cannot, up to 3000
+# (all of them started unhindered in the attack this stands for: one student's file could take
+# the machine's task table). Small stacks (64 KiB), so that the address-space limit does not stop
+# it first. Each thread only waits, and all end before the import does, so the file is safe
+# without a sandbox. The child's task limit (RLIMIT_NPROC of its own uid, and its pids control
+# group) must stop it early; 1000 or more started raise a HOSTILE- sentinel. Stopped, its honest
+# functions get full marks.
+import threading
+
+import numpy as np
+
+_MOST, _TOO_MANY = 3000, 1000
+
+
+def _storm():
+    """How many threads could be started at the same time."""
+    release, started = threading.Event(), []
+    threading.stack_size(64 << 10)
+    try:
+        for _ in range(_MOST):
+            t = threading.Thread(target=release.wait, daemon=True)
+            t.start()
+            started.append(t)
+    except RuntimeError:
+        pass  # "can't start new thread": the limit held
+    finally:
+        release.set()
+        for t in started:
+            t.join()
+        threading.stack_size(0)
+    return len(started)
+
+
+def sigmoid(z):
+    return 1 / (1 + np.exp(-z))
+
+
+def forward_propagate(x1, x2, y1, y2, w1, w2, w3, w4, w5, w6, w7, w8):
+    out_h1 = sigmoid(w1 * x1 + w3 * x2)
+    out_h2 = sigmoid(w2 * x1 + w4 * x2)
+    out_o1 = sigmoid(w5 * out_h1 + w7 * out_h2)
+    out_o2 = sigmoid(w6 * out_h1 + w8 * out_h2)
+    error = (1 / 2) * (out_o1 - y1) ** 2 + (1 / 2) * (out_o2 - y2) ** 2
+    return out_o1, out_o2, out_h1, out_h2, error
+
+
+def back_propagate(out_o1, out_o2, out_h1, out_h2):
+    delta_o1 = (out_o1 - y1) * out_o1 * (1 - out_o1)
+    delta_o2 = (out_o2 - y2) * out_o2 * (1 - out_o2)
+    d_w5 = delta_o1 * out_h1
+    d_w7 = delta_o1 * out_h2
+    d_w6 = delta_o2 * out_h1
+    d_w8 = delta_o2 * out_h2
+    delta_h1 = (delta_o1 * w5 + delta_o2 * w6) * out_h1 * (1 - out_h1)
+    delta_h2 = (delta_o1 * w7 + delta_o2 * w8) * out_h2 * (1 - out_h2)
+    d_w1 = delta_h1 * x1
+    d_w3 = delta_h1 * x2
+    d_w2 = delta_h2 * x1
+    d_w4 = delta_h2 * x2
+    return d_w1, d_w2, d_w3, d_w4, d_w5, d_w6, d_w7, d_w8
+
+
+def update_w(step, w1, w2, w3, w4, w5, w6, w7, w8):
+    w1 = w1 - step * d_w1
+    w2 = w2 - step * d_w2
+    w3 = w3 - step * d_w3
+    w4 = w4 - step * d_w4
+    w5 = w5 - step * d_w5
+    w6 = w6 - step * d_w6
+    w7 = w7 - step * d_w7
+    w8 = w8 - step * d_w8
+    return w1, w2, w3, w4, w5, w6, w7, w8
+
+
+_STARTED = _storm()
+if _STARTED >= _TOO_MANY:
+    raise RuntimeError(f"HOSTILE-THREADS: {_STARTED} threads started")
+
+
+if __name__ == "__main__":
+    w1, w2, w3, w4, w5, w6, w7, w8 = 0.2, -0.4, 0.5, 0.6, 0.1, -0.5, -0.3, 0.8
+    x1, x2 = 0.5, 0.3
+    y1, y2 = 0.23, -0.07
+    step = 1
+    for i in range(10):
+        out_o1, out_o2, out_h1, out_h2, error = forward_propagate(x1, x2, y1, y2, w1, w2, w3, w4, w5, w6, w7, w8)
+        print("round", i, "loss", round(float(error), 6))
+        d_w1, d_w2, d_w3, d_w4, d_w5, d_w6, d_w7, d_w8 = back_propagate(out_o1, out_o2, out_h1, out_h2)
+        w1, w2, w3, w4, w5, w6, w7, w8 = update_w(step, w1, w2, w3, w4, w5, w6, w7, w8)
