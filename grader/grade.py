@@ -121,7 +121,8 @@ def _grade(path: Path, options: Options, source: Source | None) -> Feedback:
         what += source.place(e.line, e.function)
         if not seen.load.functions:
             return error_feedback(name, t("grade.load_failed", what=what), **fail)
-        notes.append(t("grade.load_partial", what=what))
+        stopped = e.code in ("timeout", "exit")  # python itself stops there; after an exception the load goes on
+        notes.append(t("grade.load_stopped", what=what) if stopped else t("grade.load_partial", what=what))
     if not decision.found and not facts.loops:
         return error_feedback(name, t("grade.none_found", id=a.id), **fail)
     ev = Evidence(a=a, task=task, cases=cases, facts=facts, source=source, run=run, seen=seen, decision=decision)

@@ -57,7 +57,7 @@ def check_training(ev: Evidence, done: Mapping[str, CheckResult]) -> CheckResult
         if seen is None:
             return {}, {}, lost(ev.run, ev.a.limits.total_seconds)
         if seen.frame.error is not None:
-            return {}, {}, raised(ev, "update", seen.frame.error, case.hidden)
+            return {}, {}, raised(ev, None, seen.frame.error, case.hidden)
         values = ev.values(case, seen)
         result = seen.result
         assert isinstance(result, TrainResult)

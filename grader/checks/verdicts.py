@@ -41,10 +41,11 @@ def lost(run: ChildRun, limit: float) -> str:
     return t("checks.lost.other", how=run.ended)
 
 
-def raised(ev: Evidence, role: str, error: ChildError, hidden: bool) -> str:
-    """What went wrong in a call, in the reader's language. On a hidden case only the function and the
-    exception's type: its text (or where it happened) could carry the hidden inputs out."""
-    called = ev.function(role)
+def raised(ev: Evidence, role: str | None, error: ChildError, hidden: bool) -> str:
+    """What went wrong in a call of `role`'s function (None: in a run of several, such as a training round,
+    the function the error happened in), in the reader's language. On a hidden case only the function and
+    the exception's type: its text (or where it happened) could carry the hidden inputs out."""
+    called = ev.function(role) if role is not None else error.function or t("checks.raised.your_program")
     inner = error.function if error.function and error.function != called else None
     function = t("checks.raised.called_by", function=inner, caller=called) if inner else called
     if error.code == "timeout":
