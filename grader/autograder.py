@@ -16,9 +16,9 @@ from . import sandbox
 from .batch import discover, write_atomic
 from .feedback import Feedback, error_feedback, render_text
 from .grade import grade_file
-from .options import Options
 from .gradescope import GradescopeResults, results
 from .i18n import speaking, t
+from .options import Options
 from .spec import load_all
 
 ROOT_VARIABLE, DEFAULT_ROOT = "AUTOGRADER_ROOT", "/autograder"

@@ -12,7 +12,6 @@ import re
 import shlex
 import zipfile
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -38,11 +37,11 @@ def main(args: list[str]) -> None:
 @app.command()
 def bundle(
     assignment: str = typer.Option(..., "--assignment", "-a", help="Assignment id the autograder grades."),
-    task: Optional[str] = typer.Option(
+    task: str | None = typer.Option(
         None, "--task", "-t", help="Task of the assignment; detected from each submission if omitted."),
-    lang: Optional[str] = typer.Option(
+    lang: str | None = typer.Option(
         None, "--lang", help="Language of what students read on Gradescope: en or zh (default: from the locale)."),
-    out: Optional[Path] = typer.Option(None, "--out", "-o", help="The zip to write, e.g. autograder.zip."),
+    out: Path | None = typer.Option(None, "--out", "-o", help="The zip to write, e.g. autograder.zip."),
     run: bool = typer.Option(
         False, "--run", help="What run_autograder calls: grade the one .py/.ipynb under $AUTOGRADER_ROOT/submission/ "
                              "(default /autograder) and write $AUTOGRADER_ROOT/results/results.json."),

@@ -72,7 +72,7 @@ def samples(a: Assignment, case: dict[str, float]) -> list[Sample]:
 
 
 def trained(a: Assignment, task: Task, case: dict[str, float], start: list[float], step: float,
-            updates: int, mistake: Mistake = REFERENCE, data: list[Sample] | None = None) -> list[float]:
+            updates: int, mistake: Mistake = REFERENCE, data: Sequence[Sample] | None = None) -> list[float]:
     """The weights after the reference's own run (or a mistake's) of `updates` steps from `start`, through
     `data` (the student's own, as its loop walks it) or the assignment's."""
     _, w = model_of(a, mistake).train(data or samples(a, case), start, step, updates, task.activation, task.loss)

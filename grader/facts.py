@@ -109,14 +109,14 @@ def read(tree: ast.Module) -> Facts:
         elif isinstance(node, (ast.For, ast.With)):
             assigned.update(n.id for t in _bound_by(node) for n in ast.walk(t) if isinstance(n, ast.Name))
     facts.assigned = frozenset(assigned)
-    imports = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            imports.update(a.name.split(".")[0] for a in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            imports.add(node.module.split(".")[0])
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
-            facts.calls.setdefault(node.func.id, []).append(list(node.args))
+    imports: set[str] = set()
+    for n in ast.walk(tree):
+        if isinstance(n, ast.Import):
+            imports.update(a.name.split(".")[0] for a in n.names)
+        elif isinstance(n, ast.ImportFrom) and n.module and not n.level:
+            imports.add(n.module.split(".")[0])
+        elif isinstance(n, ast.Call) and isinstance(n.func, ast.Name):
+            facts.calls.setdefault(n.func.id, []).append(list(n.args))
     facts.imports = frozenset(imports)
     _loops(tree, facts)
     return facts
@@ -286,7 +286,7 @@ def _update(node: ast.AST, function: str | None) -> Update | None:
                     elif isinstance(factor, ast.Name):
                         step = factor.id
     rebinds = isinstance(target, ast.Name) and isinstance(node, ast.Assign)
-    return Update(node.lineno, name, step, rebinds, function)  # type: ignore[attr-defined]
+    return Update(node.lineno, name, step, rebinds, function)
 
 
 def _root(target: ast.expr) -> str | None:

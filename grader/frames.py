@@ -12,14 +12,31 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any, Callable
+from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from .protocol import (FRAMES, RESULTS, AutogradResult, BackwardResult, CallResult, DoneFrame, LayoutFrame, LoadFrame,
-                       MainFrame, Plan, Probe, ProbeFrame, SandboxFrame, TrainResult, UpdateResult, read_layout)
+from .protocol import (
+    FRAMES,
+    RESULTS,
+    AutogradResult,
+    BackwardResult,
+    CallResult,
+    DoneFrame,
+    LayoutFrame,
+    LoadFrame,
+    MainFrame,
+    Plan,
+    Probe,
+    ProbeFrame,
+    SandboxFrame,
+    TrainResult,
+    UpdateResult,
+    read_layout,
+)
 
 Result = CallResult | AutogradResult | BackwardResult | UpdateResult | TrainResult
 
@@ -127,7 +144,8 @@ class Conversation:
     def _result(self, probe: Probe, frame: ProbeFrame) -> Result | None:
         assert self.seen.plan is not None
         free = set(self.seen.plan.binding.weights) if probe.own_weights else set()  # its own start may differ
-        if set(frame.case) != set(probe.case) or any(frame.case[k] != v for k, v in probe.case.items() if k not in free):
+        changed = any(frame.case[k] != v for k, v in probe.case.items() if k in frame.case and k not in free)
+        if set(frame.case) != set(probe.case) or changed:
             raise Forged(f"probe {probe.id} reports another case than the one it was given")
         if frame.error is not None:
             if frame.result is not None:
@@ -135,4 +153,4 @@ class Conversation:
             return None
         if frame.result is None:
             raise Forged(f"probe {probe.id} reports neither a result nor an error")
-        return _adapter(RESULTS[probe.kind]).validate_python(frame.result)  # type: ignore[no-any-return]
+        return _adapter(RESULTS[probe.kind]).validate_python(frame.result)

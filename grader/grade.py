@@ -98,33 +98,35 @@ def _grade(path: Path, options: Options, source: Source | None) -> Feedback:
         raise UsageError(t("grade.unknown_role", roles=t("common.names").join(unknown),
                            known=t("common.names").join(a.roles)))
     task = a.tasks[task_id]
-    fail = dict(assignment=a.id, task=task_id, max_score=a.max_score, notes=source.notes)
+    notes = list(source.notes)
+
+    def fail(reason: str) -> Feedback:
+        return error_feedback(name, reason, a.id, task_id, a.max_score, notes)
+
     facts = read(source.tree)
     seed = options.seed if options.seed is not None else seed_for(source.text.encode(), a.id)
     cases = _cases(a.id, task_id, seed)
     hidden = sorted(set(a.forbidden_modules) - facts.imports)  # out of the child's reach; imported openly, policy fails
     run, conversation, decision = converse(a, facts, cases, source.text, name, options, hidden=hidden)
-    fail["notes"] = source.notes + sandbox.left_behind(run)
+    notes += sandbox.left_behind(run)
     seen = conversation.seen
     if seen.sandbox is None and run.ended != "interrupted":  # failed before the submission's first line
-        return error_feedback(name, t("sandbox.grader_fault", how=run.ended), **fail).model_copy(
+        return fail(t("sandbox.grader_fault", how=run.ended)).model_copy(
             update={"grader_fault": True})  # a rerun of the batch grades it again
     if conversation.forged is not None:
-        return error_feedback(name, t("grade.forged", why=conversation.forged), **fail)
+        return fail(t("grade.forged", why=conversation.forged))
     if seen.load is None or decision is None:
-        fb = error_feedback(name, t("grade.not_loaded", why=lost(run, a.limits.main_seconds)), **fail)
+        fb = fail(t("grade.not_loaded", why=lost(run, a.limits.main_seconds)))
         return fb.model_copy(update={"grader_fault": run.ended == f"exit code {CHILD_FAILED}"})  # retried by a rerun
-    notes = list(fail["notes"])
-    if seen.load.error is not None:
-        e = seen.load.error
-        what = t("grade.exits") if e.code == "exit" else t("grade.raised", type=e.type, message=e.message)
-        what += source.place(e.line, e.function)
+    if (error := seen.load.error) is not None:
+        what = t("grade.exits") if error.code == "exit" else t("grade.raised", type=error.type, message=error.message)
+        what += source.place(error.line, error.function)
         if not seen.load.functions:
-            return error_feedback(name, t("grade.load_failed", what=what), **fail)
-        stopped = e.code in ("timeout", "exit")  # python itself stops there; after an exception the load goes on
+            return fail(t("grade.load_failed", what=what))
+        stopped = error.code in ("timeout", "exit")  # python itself stops there; after an exception the load goes on
         notes.append(t("grade.load_stopped", what=what) if stopped else t("grade.load_partial", what=what))
     if not decision.found and not facts.loops:
-        return error_feedback(name, t("grade.none_found", id=a.id), **fail)
+        return fail(t("grade.none_found", id=a.id))
     ev = Evidence(a=a, task=task, cases=cases, facts=facts, source=source, run=run, seen=seen, decision=decision)
     checks = judge(ev)
     results = {c.id: c for c in checks}

@@ -17,17 +17,18 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, cast
 
 from reference import mistake_texts
 
-LANGS = ("en", "zh")
+Lang = Literal["en", "zh"]
+LANGS: tuple[Lang, ...] = ("en", "zh")
 LOCALES = Path(__file__).resolve().with_name("locales")
 
-_current: ContextVar[str] = ContextVar("grader_lang", default="en")
+_current: ContextVar[Lang] = ContextVar("grader_lang", default="en")
 
 
-def current() -> str:
+def current() -> Lang:
     """The language messages are written in right now."""
     return _current.get()
 
@@ -37,7 +38,7 @@ def speaking(lang: str) -> Iterator[None]:
     """Write every message of the block in `lang` (one of LANGS)."""
     if lang not in LANGS:
         raise ValueError(f"unknown language {lang!r}; known: {', '.join(LANGS)}")
-    token = _current.set(lang)
+    token = _current.set(cast(Lang, lang))
     try:
         yield
     finally:

@@ -70,23 +70,23 @@ def probes(a: Assignment, all_cases: list[Case], decision: Decision) -> list[Pro
     trains = bound("update") and (bound("forward") and bound("backward") if by_hand else bound("loss"))
     out: list[Probe] = []
     for c in all_cases:
-        base = dict(case=c.values, own_weights=c.own_weights)
         if bound("forward"):
-            out.append(Probe(id=f"forward/{c.index}", kind="call", role="forward", **base))
+            out.append(Probe(f"forward/{c.index}", "call", "forward", c.values, c.own_weights))
         if trains:
-            out.append(Probe(id=f"training/{c.index}", kind="train", role="update", rounds=rounds(a, c), **base))
+            out.append(Probe(f"training/{c.index}", "train", "update", c.values, c.own_weights, rounds=rounds(a, c)))
         if by_hand:
             # backward is fed the submission's own forward outputs and judged against the reference's
             # backward of those same outputs: one bug, one failure, and no hidden answer in the child
             if bound("backward") and bound("forward"):
-                out.append(Probe(id=f"gradients/{c.index}", kind="backward", role="backward", numeric=True, **base))
+                out.append(Probe(f"gradients/{c.index}", "backward", "backward", c.values, c.own_weights,
+                                 numeric=True))
         elif bound("loss"):
             # training's first round calls loss on this very case: the loss probe reuses what it observed
             reuse = f"training/{c.index}" if trains else ""
-            out.append(Probe(id=f"loss/{c.index}", kind="call", role="loss", reuse=reuse, **base))
-            out.append(Probe(id=f"gradients/{c.index}", kind="autograd", role="loss", numeric=True, **base))
+            out.append(Probe(f"loss/{c.index}", "call", "loss", c.values, c.own_weights, reuse=reuse))
+            out.append(Probe(f"gradients/{c.index}", "autograd", "loss", c.values, c.own_weights, numeric=True))
         if bound("update"):
-            out.append(Probe(id=f"update/{c.index}", kind="update", role="update", grads=list(c.grads), **base))
+            out.append(Probe(f"update/{c.index}", "update", "update", c.values, c.own_weights, grads=list(c.grads)))
     return out
 
 

@@ -22,7 +22,7 @@ A value the child observed is a list of floats, or a `NotNumbers` saying what it
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, Union
+from typing import Literal
 
 STRICT = {"extra": "forbid"}  # pydantic's config for every type below: an unknown key is a forgery
 
@@ -40,7 +40,7 @@ class NotNumbers:
     raised: str | None = None  # its conversion raised this exception type
 
 
-Value = Union[Numbers, NotNumbers, None]
+Value = Numbers | NotNumbers | None
 
 # What went wrong in the child, as a code with arguments: the parent words it in the reader's language.
 ErrorCode = Literal[

@@ -220,7 +220,8 @@ def _row(i: int, fb: Feedback, checks: list[str], labels: dict[str, str]) -> str
         if c is None:
             cells.append('<td class="c" data-v="-1"></td>')
         else:
-            cells.append(f'<td class="c {c.status}" data-v="{c.score:g}">{_points(c.score)}/{_points(c.max_score)}</td>')
+            points = f"{_points(c.score)}/{_points(c.max_score)}"
+            cells.append(f'<td class="c {c.status}" data-v="{c.score:g}">{points}</td>')
     return (f'<tr data-status="{status}" data-fails="{failing}" data-text="{escape(text)}">'
             f'{"".join(cells)}</tr>')
 

@@ -449,7 +449,10 @@ def _remove(scratch: str) -> list[str]:
             pass
         problems.append(f"{path}: {getattr(e, 'strerror', None) or e}")
 
-    shutil.rmtree(scratch, **({"onexc": failed} if sys.version_info >= (3, 12) else {"onerror": failed}))
+    if sys.version_info >= (3, 12):
+        shutil.rmtree(scratch, onexc=failed)
+    else:
+        shutil.rmtree(scratch, onerror=failed)
     return problems
 
 

@@ -5,9 +5,8 @@ An assignment file is data only; adding a task or changing points never needs co
 
 from __future__ import annotations
 
-from functools import cache
-
 import tomllib
+from functools import cache
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -17,6 +16,7 @@ from reference.models import MODELS
 from . import ASSIGNMENTS_DIR
 
 CHECK_IDS = ("runs", "forward", "loss", "gradients", "update", "training", "policy")
+ROLES = ("forward", "loss", "backward", "update")
 NEEDS = {"forward": ("forward",), "loss": ("loss", "forward"), "gradients": ("backward", "loss"),
          "update": ("update",)}  # the roles a check judges (one of them)
 
@@ -128,7 +128,7 @@ class Assignment(Strict):
     lists: dict[str, Literal["inputs", "targets", "weights"]] = {}  # e.g. w = [w1..w8]
     inject_as: Literal["float", "tensor"] = "float"  # inputs/targets with no student global to mimic
     aliases: dict[str, list[str]] = {}
-    roles: dict[Literal["forward", "loss", "backward", "update"], Role]
+    roles: dict[str, Role]  # forward, loss, backward, update (ROLES)
     checks: dict[str, CheckSpec]
     given: Given
     hidden: Hidden
@@ -152,6 +152,8 @@ class Assignment(Strict):
         unknown = set(self.checks) - set(CHECK_IDS)
         if unknown:
             raise ValueError(f"unknown check ids {sorted(unknown)}")
+        if set(self.roles) - set(ROLES):
+            raise ValueError(f"unknown roles {sorted(set(self.roles) - set(ROLES))}; known: {', '.join(ROLES)}")
         for check, roles in NEEDS.items():  # a check whose stage no role plays would crash, not grade
             if check in self.checks and not set(roles) & set(self.roles):
                 raise ValueError(f"checks.{check} needs a role {' or '.join(roles)} to judge")

@@ -34,7 +34,7 @@ def evaluate(x, y, w, act: str = "sigmoid", loss: str = "mse", dtype: torch.dtyp
     e.sum().backward()
     outputs = {"out_o1": o1.item(), "out_o2": o2.item(), "out_h1": h1.item(), "out_h2": h2.item(),
                "error": float(e.sum().item())}
-    return Pass(outputs=outputs, grad=np.array([v.grad.item() for v in ws]))
+    return Pass(outputs=outputs, grad=np.array([_grad(v).item() for v in ws]))
 
 
 def evaluate_bias(x, y, w, act: str = "sigmoid", loss: str = "mse", dtype: torch.dtype = torch.float64) -> Pass:
@@ -49,7 +49,7 @@ def evaluate_bias(x, y, w, act: str = "sigmoid", loss: str = "mse", dtype: torch
     e.sum().backward()
     outputs = {"out_o1": o1.item(), "out_o2": o2.item(), "out_h1": h1.item(), "out_h2": h2.item(),
                "error": float(e.sum().item())}
-    return Pass(outputs=outputs, grad=np.array([v.grad.item() for v in ps]))
+    return Pass(outputs=outputs, grad=np.array([_grad(v).item() for v in ps]))
 
 
 def train(x, y, w, step: float, rounds: int, act: str = "sigmoid", loss: str = "mse",
@@ -66,8 +66,8 @@ def train(x, y, w, step: float, rounds: int, act: str = "sigmoid", loss: str = "
         e.backward()
         losses.append(e.item())
         for v in ws:
-            v.data = v.data - step * v.grad.data
-            v.grad.data.zero_()
+            v.data = v.data - step * _grad(v).data
+            _grad(v).data.zero_()
     return losses, np.array([v.item() for v in ws])
 
 
@@ -81,7 +81,7 @@ def _lecture_predict(model: str, params: list[torch.Tensor], x: float) -> torch.
 def lecture_gradient(model: str, params, x: float, y: float, dtype: torch.dtype = torch.float64) -> np.ndarray:
     ps = [torch.tensor([float(v)], dtype=dtype, requires_grad=True) for v in params]
     ((_lecture_predict(model, ps, x) - y) ** 2).sum().backward()
-    return np.array([p.grad.item() for p in ps])
+    return np.array([_grad(p).item() for p in ps])
 
 
 def lecture_train(model: str, params, xs, ys, step: float, updates: int,
@@ -92,6 +92,12 @@ def lecture_train(model: str, params, xs, ys, step: float, updates: int,
         x, y = xs[k % len(xs)], ys[k % len(ys)]
         ((_lecture_predict(model, ps, x) - y) ** 2).sum().backward()
         for p in ps:
-            p.data = p.data - step * p.grad.data
-            p.grad.data.zero_()
+            p.data = p.data - step * _grad(p).data
+            _grad(p).data.zero_()
     return np.array([p.item() for p in ps])
+
+
+def _grad(v: torch.Tensor) -> torch.Tensor:
+    """A leaf's gradient after backward(), which every leaf here gets."""
+    assert v.grad is not None
+    return v.grad

@@ -55,7 +55,8 @@ CHECKS = ("forward", "loss", "gradients", "update", "training")
 FRAMEWORKS = ("numpy", "torch")
 LANGUAGES = ("en", "zh")
 CATALOGUE = Path(__file__).resolve().with_name("mistakes.toml")
-README_BEGIN = "<!-- the known mistakes, generated from reference/mistakes.toml: python -m reference.mistakes README.md -->"
+README_BEGIN = ("<!-- the known mistakes, generated from reference/mistakes.toml: "
+                "python -m reference.mistakes README.md -->")
 README_END = "<!-- end of the known mistakes -->"
 
 

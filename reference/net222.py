@@ -75,7 +75,7 @@ class Net222(Model):
     id = "net222"
     inputs = ("x1", "x2")
     targets = ("y1", "y2")
-    params = ("w1", "w2", "w3", "w4", "w5", "w6", "w7", "w8")
+    params: tuple[str, ...] = ("w1", "w2", "w3", "w4", "w5", "w6", "w7", "w8")
     outputs = ("out_o1", "out_o2", "out_h1", "out_h2", "error")
     fed = ("out_o1", "out_o2", "out_h1", "out_h2")
     derivation = Derivation

@@ -12,7 +12,7 @@ import ast
 from dataclasses import dataclass, field
 
 from ..facts import Facts
-from ..protocol import Binding, Call, LoadFrame, Layout, Trace
+from ..protocol import Binding, Call, Layout, LoadFrame, Trace
 from ..spec import Assignment
 from .layout import Weights, find_weights, makes
 from .names import Keys
@@ -59,7 +59,8 @@ def decide(a: Assignment, facts: Facts, load: LoadFrame, options: dict[str, str]
     found, unfound = find_roles(a, load.functions, facts, options)
     params = {role: load.functions[f.function].params for role, f in found.items()}
     weights = _named_weights(a, load, options["weights"]) if "weights" in options else \
-        find_weights(a, facts, load.globals, [f.function for f in found.values()], {p for ps in params.values() for p in ps})
+        find_weights(a, facts, load.globals, [f.function for f in found.values()],
+                     {p for ps in params.values() for p in ps})
     keys.own.update({name: key for key, name in weights.names.items()})
     pack_key = keys.pack_of("weights")
     if weights.packed is not None and pack_key is not None:

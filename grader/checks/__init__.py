@@ -74,6 +74,7 @@ def moved(results: list[CheckResult], ev: Evidence) -> list[CheckResult]:
                                      "message": r.message + "\n" + t("checks.unjudged")})
         elif extra[r.id]:
             share = r.score / r.max_score if r.max_score else float(r.status == "pass")
-            r = r.model_copy(update={"max_score": r.max_score + extra[r.id], "score": share * (r.max_score + extra[r.id])})
+            total = r.max_score + extra[r.id]
+            r = r.model_copy(update={"max_score": total, "score": share * total})
         out.append(r)
     return out

@@ -26,8 +26,16 @@ from ..plan import Case
 from ..protocol import AutogradResult, BackwardResult, CallResult, UpdateResult
 from ..spec import Tolerance
 from .evidence import Evidence
-from .verdicts import (CaseVerdict, diagnosed, hidden_text, per_case, reference_values, skipped, summarize,
-                       with_diagnosis)
+from .verdicts import (
+    CaseVerdict,
+    diagnosed,
+    hidden_text,
+    per_case,
+    reference_values,
+    skipped,
+    summarize,
+    with_diagnosis,
+)
 
 # central differences of a submission's own loss: in float32 (torch) good to about 1e-3, in float64 to about 1e-8
 OWN_SLOPES = {"torch": Tolerance(rtol=2e-2, atol=1e-4), "numpy": Tolerance(rtol=1e-5, atol=1e-8)}
@@ -196,7 +204,7 @@ def check_gradients(ev: Evidence, done: Mapping[str, CheckResult]) -> CheckResul
             assert isinstance(result, AutogradResult)
             got, problem = {f"d_{n}": result.grads.get(n) for n in ev.a.weights}, ""
             want = {n: reference_values(ev, values, model)[n] for n in grad_names}
-        slopes = _own_slopes(result.numeric)  # type: ignore[union-attr]
+        slopes = _own_slopes(result.numeric)
         if model is REFERENCE and not upstream_right and slopes is not None and not compare(
                 {f"d_{n}": v for n, v in slopes.items()}, got, OWN_SLOPES[ev.a.framework]):
             own_used.append(case.index)

@@ -21,15 +21,25 @@ from .. import plan
 from ..binding.names import Keys
 from ..compare import compare, scalar
 from ..expected import trained
-from ..feedback import CheckResult
+from ..feedback import CheckResult, CheckStatus
 from ..i18n import t
 from ..plan import Case
 from ..protocol import MainFrame, Step, TrainResult
 from ..spec import Tolerance
 from .evidence import Evidence
 from .stages import FLAT, _members, unbound
-from .verdicts import (by_case, candidates, hidden_text, lost, mismatches, raised, reference_values, skipped,
-                       summarize, with_diagnosis)
+from .verdicts import (
+    by_case,
+    candidates,
+    hidden_text,
+    lost,
+    mismatches,
+    raised,
+    reference_values,
+    skipped,
+    summarize,
+    with_diagnosis,
+)
 
 START = Tolerance(rtol=1e-6, atol=1e-9)  # round 1 starts from the case's weights (float32 holds them to ~6e-8)
 
@@ -70,8 +80,8 @@ def check_training(ev: Evidence, done: Mapping[str, CheckResult]) -> CheckResult
         nexts = [r.weights for r in result.rounds[1:]] + [result.final]
         evidence = 0
         for k, (r, nxt) in enumerate(zip(result.rounds, nexts), start=1):
-            w = [scalar(v)[0] for v in r.weights]
-            if len(w) != len(ev.a.weights) or any(v is None for v in w):
+            w = [v for v in (scalar(x)[0] for x in r.weights) if v is not None]
+            if len(w) != len(ev.a.weights):
                 return {}, {}, t("checks.training.not_numbers", round=k, count=len(ev.a.weights))
             if k == 1 and compare({n: values[n] for n in ev.a.weights}, dict(zip(ev.a.weights, r.weights)),
                                   START):
@@ -116,13 +126,18 @@ def check_training(ev: Evidence, done: Mapping[str, CheckResult]) -> CheckResult
 
 def _from_main(ev: Evidence, done: Mapping[str, CheckResult]) -> CheckResult:
     points, tol = ev.spec("training")
-    base = dict(id="training", max_score=points, hints=ev.hint("training"))
+
+    def verdict(status: CheckStatus, message: str, ids: list[str] | None = None) -> CheckResult:
+        result = CheckResult(id="training", status=status, score=points if status == "pass" else 0.0,
+                             max_score=points, hints=ev.hint("training"), message=message)
+        return with_diagnosis(result, ids or [])
+
     main = ev.seen.main
     if main is None:
-        return CheckResult(status="error", score=0, message=lost(ev.run, ev.a.limits.main_seconds), **base)
+        return verdict("error", lost(ev.run, ev.a.limits.main_seconds))
     if main.backward_calls == 0:
         if main.error is not None:
-            return CheckResult(status="error", score=0, message=t("checks.training.loop_unfinished"), **base)
+            return verdict("error", t("checks.training.loop_unfinished"))
         return skipped(ev, "training", t("checks.training.no_loop"))
     members = _members(ev)
     steps = main.steps
@@ -132,16 +147,15 @@ def _from_main(ev: Evidence, done: Mapping[str, CheckResult]) -> CheckResult:
     problem, ids = _mechanics(ev, main, members, step)
     settings = _settings(ev, main, step, how)
     if problem:  # an error where the loop also crashed (the problem is why, as far as the trace shows)
-        return with_diagnosis(CheckResult(status="error" if main.error else "fail", score=0, message=t(
-            "checks.training.loop_failed", what=settings, detail=problem), **base), ids)
+        return verdict("error" if main.error else "fail", t("checks.training.loop_failed", what=settings,
+                                                             detail=problem), ids)
     if main.error is not None:
-        return CheckResult(status="error", score=0, message=t("checks.training.loop_unfinished"), **base)
+        return verdict("error", t("checks.training.loop_unfinished"))
     upstream = all(done[k].status in ("pass", "skipped") for k in ("forward", "loss", "gradients") if k in done)
     data = _data(ev, main)
     if not upstream or data is None:
         why = t("checks.training.mechanics_only_upstream") if not upstream else t("checks.training.mechanics_only")
-        return CheckResult(status="pass", score=points, message=t("checks.training.loop_mechanics", what=settings,
-                                                                  why=why), **base)
+        return verdict("pass", t("checks.training.loop_mechanics", what=settings, why=why))
     start = _ordered(members, [scalar(v)[0] for v in steps[0].weights])
     final = dict(zip(members, main.final))
     case = {**ev.cases[0].values, **data[1]}
@@ -152,9 +166,8 @@ def _from_main(ev: Evidence, done: Mapping[str, CheckResult]) -> CheckResult:
         ids = [m.id for m in candidates(ev) if not compare(dict(zip(ev.a.weights, trained(
             ev.a, ev.task, case, [start[n] for n in ev.a.weights], step, main.backward_calls, m, samples))),
             final, tol)]
-        return with_diagnosis(CheckResult(status="fail", score=0, message=t(
-            "checks.training.loop_failed", what=settings, detail=mismatches(mism)), **base), ids)
-    return CheckResult(status="pass", score=points, message=t("checks.training.loop_pass", what=settings), **base)
+        return verdict("fail", t("checks.training.loop_failed", what=settings, detail=mismatches(mism)), ids)
+    return verdict("pass", t("checks.training.loop_pass", what=settings))
 
 
 def _ordered(members: list[str], values: list[float | None]) -> dict[str, float]:

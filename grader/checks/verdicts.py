@@ -4,14 +4,15 @@ words for what went wrong in the child."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from reference.mistakes import REFERENCE, Mistake, applicable
 
 from ..compare import Mismatch, compare
 from ..expected import expected
-from ..feedback import CaseDetail, CaseMismatch, CheckResult, HiddenTally
+from ..feedback import CaseDetail, CaseMismatch, CheckResult, CheckStatus, HiddenTally
 from ..frames import Observed
 from ..i18n import t
 from ..plan import Case
@@ -135,7 +136,7 @@ def summarize(ev: Evidence, check: str, verdicts: list[CaseVerdict], score: floa
     if all(v.ok for v in verdicts):
         return CheckResult(id=check, status="pass", score=points, max_score=points, hidden=hidden, cases=cases,
                            message=passed_message or t("checks.pass", hidden=hidden_text(verdicts)))
-    status = "error" if any(v.errored for v in verdicts) else "fail"
+    status: CheckStatus = "error" if any(v.errored for v in verdicts) else "fail"
     if not given.ok:
         detail = given.problem or mismatches(given.mismatches)
         more = len(given.mismatches) - SHOWN

@@ -31,7 +31,7 @@ class NoNumbers(Exception):
 class Caller:
     def __init__(self, binding: dict[str, Any], module: dict[str, Any]) -> None:
         self.calls: dict[str, dict[str, Any]] = binding["calls"]
-        self.inject: dict[str, str] = binding["inject"]
+        self.inject: dict[str, dict[str, str]] = binding["inject"]
         self.outputs: dict[str, list[str]] = binding["outputs"]
         self.module = module
 

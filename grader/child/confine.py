@@ -85,7 +85,7 @@ def _entries_but_own(root: str, packages: frozenset[str]) -> list[str]:
         names = os.listdir(root)
     except OSError:
         return []
-    out = []
+    out: list[str] = []
     for name in names:
         path = os.path.join(root, name)
         if path in packages:

@@ -58,7 +58,7 @@ def serve(sock_fd: int, framework: str, run_child: Callable[[int, int], None],
     signal.signal(signal.SIGCHLD, lambda *_: None)
     dirty = False  # refusing every request; ends once its running children have ended
     while True:
-        ready, _, _ = select.select([sock, wake_r], [], [])
+        ready, _, _ = select.select([sock, wake_r], [], [])  # type: ignore[type-var]
         if wake_r in ready:
             os.read(wake_r, 4096)
             if not _reap(sock) and dirty:

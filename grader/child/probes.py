@@ -7,8 +7,8 @@ itself inside the submission's `total_seconds`.
 """
 
 from __future__ import annotations
-
 import __future__
+
 import ast
 import inspect
 import math
@@ -16,11 +16,27 @@ import os
 import sys
 import time
 import types
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
-from grader.protocol import (AutogradResult, BackwardResult, CallResult, ChildError, DoneFrame, LayoutFrame,
-                             LoadFrame, MainFrame, ProbeFrame, Round, Signature, Step, TrainResult, UpdateResult,
-                             read_layout)
+from grader.protocol import (
+    AutogradResult,
+    BackwardResult,
+    CallResult,
+    ChildError,
+    DoneFrame,
+    Kind,
+    LayoutFrame,
+    LoadFrame,
+    MainFrame,
+    ProbeFrame,
+    Round,
+    Signature,
+    Step,
+    TrainResult,
+    UpdateResult,
+    read_layout,
+)
 
 from .calls import Caller, NoNumbers, Unbound
 from .runtime import Emitter, child_error, limited, new_module, patch_runtime
@@ -72,13 +88,13 @@ class Session:
         error = None
         for code in _statements(self.job["source"], self.filename):
             try:
-                limited(self.time_left(self.job["limits"]["main_seconds"]), lambda: exec(code, module))
+                limited(self.time_left(self.job["limits"]["main_seconds"]), lambda code=code: exec(code, module))  # type: ignore[misc]
             except BaseException as e:  # noqa: BLE001 - the submission may raise anything
                 error = error or self.error(e)
                 if error.code in ("timeout", "exit"):
                     break  # python itself would stop here
         functions = {n: sig for n, v in list(module.items()) if (sig := self._signature(v)) is not None}
-        described = {}
+        described: dict[str, Kind] = {}
         for n, v in list(module.items()):
             if len(described) < MAX_GLOBALS and not n.startswith("__") and (k := kind(v)) is not None:
                 described[n] = k
@@ -116,7 +132,7 @@ class Session:
             try:
                 frame.result = self.reused(probe) or limited(
                     self.time_left(self.job["limits"]["probe_seconds"]),
-                    lambda: PROBES[probe["kind"]](self, case, probe))
+                    lambda probe=probe, case=case: PROBES[probe["kind"]](self, case, probe))  # type: ignore[misc]
             except BaseException as e:  # noqa: BLE001
                 frame.error = self.error(e)
             self.emit(frame)
@@ -134,7 +150,7 @@ class Session:
                     unit = {m: float(j == i) for j, m in enumerate(pack["members"])}
                     built = self.builder.build({**unit, layout["input"]: x})
                     got = limited(self.time_left(self.job["limits"]["probe_seconds"]),
-                                  lambda: scalar(several(self.caller.call(layout["role"], built))[0]))
+                                  lambda built=built: scalar(several(self.caller.call(layout["role"], built))[0]))  # type: ignore[misc]
                     if got is None:
                         return LayoutFrame(kind="layout", values=None, order=None)
                     row.append(got)

@@ -16,7 +16,8 @@ import signal
 import sys
 import traceback
 import types
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from grader.protocol import ChildError
 
@@ -66,7 +67,7 @@ def patch_runtime() -> None:
             chosen("Agg", *args, **kwargs)
 
         use._grader = True  # type: ignore[attr-defined]
-        matplotlib.use = use
+        matplotlib.use = use  # type: ignore[attr-defined]
 
 
 def module_builtins() -> dict[str, Any]:

@@ -115,8 +115,8 @@ class Builder:
         self.packs: list[dict[str, Any]] = binding["packs"]
         self.weights: list[str] = binding["weights"]
         self.packed: str | None = binding["packed_weights"]
-        self.torch = _torch() if binding["framework"] == "torch" else None
-        self.np = sys.modules.get("numpy")
+        self.torch: Any = _torch() if binding["framework"] == "torch" else None
+        self.np: Any = sys.modules.get("numpy")
 
     def one(self, key: str, v: float) -> Any:
         m = self.make.get(key)
