@@ -76,6 +76,9 @@ def readable_roots(extra: tuple[str, ...]) -> list[str]:
     out = [r for r in roots if not any(p.startswith(r.rstrip("/") + "/") for p in packages)]
     for prefix in roots - set(out):  # a prefix holding site-packages: allow it entry by entry
         out.extend(_entries_but_own(prefix, packages))
+    for folder in packages:  # a package folder outside every prefix (added by a .pth file): its entries too
+        if not any(folder.startswith(r.rstrip("/") + "/") for r in roots) and os.path.isdir(folder):
+            out.extend(os.path.join(folder, n) for n in os.listdir(folder) if not _own(n))
     return sorted(set(out))
 
 
