@@ -152,7 +152,9 @@ def converse(a: Assignment, facts: Facts, cases: list[plan.Case], text: str, fil
 
     conversation = Conversation(planner)
     lim = a.limits
-    run = sandbox.run({**plan.job(a, text, filename), "hidden": hidden or []}, conversation, lim.total_seconds + 5,
+    job = {**plan.job(a, text, filename), "hidden": hidden or [],
+           "preload": sandbox.preloads(a.framework, facts.imports)}  # what the child imports before it is confined
+    run = sandbox.run(job, conversation, lim.total_seconds + 5,
                       int(lim.total_seconds), lim.memory_mib, options.start)
     return run, conversation, decisions[0] if decisions else None
 
