@@ -273,12 +273,15 @@ class ForkServer:
                 return -signal.SIGKILL if self.gone else None
         return wait
 
-    def close(self) -> None:
+    def close(self, wait: bool = True) -> None:
+        """Stop it; `wait` until it has ended (a temporary font cache is removed only then)."""
         try:
             self.sock.shutdown(socket.SHUT_RDWR)  # wakes our listener's recv; the server sees EOF and ends
         except OSError:
             pass
         self.sock.close()
+        if not wait and not self.temporary:
+            return
         try:
             self.proc.wait(5)
         except subprocess.TimeoutExpired:
@@ -302,12 +305,16 @@ def forking(start: str) -> bool:
     return start == "fork" and FORKING
 
 
-@atexit.register
-def shutdown() -> None:
+def shutdown(wait: bool = True) -> None:
+    """Stop every fork server. At exit the grader does not wait for them to end: each ends at once by itself
+    when its socket closes, and waiting for that cost `grade FILE` ~7 ms."""
     with _servers_lock:
         for server in _servers.values():
-            server.close()
+            server.close(wait)
         _servers.clear()
+
+
+atexit.register(shutdown, wait=False)
 
 
 @contextlib.contextmanager
