@@ -184,3 +184,24 @@ def test_the_fork_server_starts_before_the_grader_imports_itself(source: str, ar
     assert calls == ([started] if started else [])
     entry._prestart([str(path.parent), *args])  # a folder: cli.py starts its server, for every file of it
     assert calls == ([started] if started else [])
+
+
+@pytest.mark.parametrize("name", ["correct_seed001_fixed.py", "style_tkagg_backend.py"])
+def test_a_child_imports_what_its_one_file_server_lacks_before_it_is_confined(name: str):
+    """A server started for one file without matplotlib (the early guess can miss an import): its child
+    imports what the server lacks itself (before Landlock, from the job's preload list), a TkAgg backend
+    included, and the verdict is that of a server that preloaded everything."""
+    from grader import sandbox
+    from grader.grade import grade_file
+
+    path = SUBMISSIONS / "bp-numpy" / name
+    sandbox.shutdown()
+    sandbox.prestart("numpy", "fork", imports=set())
+    try:
+        lean = grade_file(path)
+        assert sandbox._servers["numpy"].modules == ["numpy"]
+    finally:
+        sandbox.shutdown()
+    full = grade_file(path)
+    assert sandbox._servers["numpy"].modules == ["numpy", "matplotlib"]
+    assert lean.all_passed and lean.model_dump(exclude={"seconds"}) == full.model_dump(exclude={"seconds"})
