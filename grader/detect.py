@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 from .binding import decide
 from .binding.names import norm
-from .facts import Facts, read
+from .facts import Facts, Function, read
 from .i18n import t
-from .protocol import Kind, LoadFrame, Signature
+from .protocol import ClassShape, Kind, LoadFrame, Signature
 from .spec import Assignment
 
 
@@ -31,16 +31,27 @@ class Outline:
 
 def outline(tree: ast.Module) -> Outline:
     facts = read(tree)
-    return Outline(frozenset(facts.functions), facts.assigned, facts.imports)
+    methods = {f"{c.name}.{m}" for c in facts.classes.values() for m in c.methods}
+    return Outline(frozenset(facts.functions) | frozenset(methods), facts.assigned, facts.imports)
 
 
 def static_load(facts: Facts) -> LoadFrame:
-    """What loading the file would report, as far as its code shows: its functions, and its globals' kinds."""
+    """What loading the file would report, as far as its code shows: its functions, its globals' kinds, and
+    its classes' methods and attributes."""
+    classes = {n: ClassShape(methods=_signatures(c.methods), attributes=_kinds(c.made, c.sizes))
+               for n, c in facts.classes.items() if c.required == 0}
+    return LoadFrame(kind="load", error=None, functions=_signatures(facts.functions),
+                     globals=_kinds(facts.made, facts.sizes), classes=classes)
+
+
+def _signatures(functions: dict[str, Function]) -> dict[str, Signature]:
+    return {n: Signature(params=list(f.params), required=f.required) for n, f in functions.items()}
+
+
+def _kinds(made: dict[str, str], sizes: dict[str, int]) -> dict[str, Kind]:
     kinds = {"tensor": "tensor", "ndarray": "ndarray", "list": "list", "number": "float"}
-    functions = {n: Signature(params=list(f.params), required=f.required) for n, f in facts.functions.items()}
-    globals_ = {n: Kind(kinds[m], [facts.sizes[n]] if n in facts.sizes else None, requires_grad=m == "tensor")
-                for n, m in facts.made.items()}
-    return LoadFrame(kind="load", error=None, functions=functions, globals=globals_)
+    return {n: Kind(kinds[m], [sizes[n]] if n in sizes else None, requires_grad=m == "tensor")
+            for n, m in made.items()}
 
 
 def assignment_score(a: Assignment, facts: Facts) -> float:

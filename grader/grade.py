@@ -5,14 +5,16 @@ from __future__ import annotations
 import ast
 import functools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 from . import plan, sandbox
 from .binding import Decision, decide
+from .beside import Beside, gather
 from .binding.report import described
 from .checks import Evidence, judge
-from .checks.verdicts import lost
+from .checks.verdicts import lost, missing_fix, missing_module
 from .detect import detect_assignment, detect_task, outline
 from .facts import Facts, read
 from .feedback import Feedback, error_feedback
@@ -21,7 +23,7 @@ from .i18n import speaking, t
 from .insights import curve, insights
 from .load import LoadError, Source, load
 from .options import Options
-from .protocol import LoadFrame, Plan, Probe
+from .protocol import ChildError, LoadFrame, Plan, Probe
 from .secret import seed_for
 from .spec import Assignment, load_all
 
@@ -62,33 +64,45 @@ def choose(assignments: dict[str, Assignment], assignment_id: str | None, task_i
     return a, task_id, detected
 
 
-def grade_file(path: Path, options: Options = Options(), source: Source | None = None) -> Feedback:
+def grade_file(path: Path, options: Options = Options(), source: Source | None = None,
+               beside: Beside | None = None, on_main: Callable[[float], None] | None = None) -> Feedback:
     """The verdict on one file, in the options' language and view. Never raises for the submission's sake:
     whatever goes wrong while grading it becomes an `error` verdict with a one-line reason.
 
     The language is set here for this call only (a batch grades in worker threads, which each start in English).
-    `source` is the file already read, when a batch read it ahead.
+    `source` is the file already read, when a batch read it ahead; `beside` the files copied into its sandbox
+    with it (default: those in its own folder, a student grading their own file); `on_main` is told when the
+    program's own `__main__` starts, with its time limit.
     """
     with speaking(options.lang):
         started = time.monotonic()
         try:
-            fb = _grade(path, options, source)
+            fb = _grade(path, options, source, beside, on_main)
         except UsageError:
             raise
         except Exception as e:  # a grader bug costs this file a verdict, never the report or the batch
             fb = error_feedback(path.name, t("grade.internal_error", type=type(e).__name__, error=str(e)[:200]),
-                                options.assignment, options.task).model_copy(update={"internal": True})
+                                options.assignment, options.task, _total(options.assignment)
+                                ).model_copy(update={"internal": True})
         fb = fb.for_view(options.view)
         return fb.model_copy(update={"seconds": round(time.monotonic() - started, 3), "lang": options.lang})
 
 
-def _grade(path: Path, options: Options, source: Source | None) -> Feedback:
+def _total(assignment_id: str | None) -> float:
+    """What an ungradable file is out of: its assignment's total, where it is known (0 where it is not)."""
+    return load_all()[assignment_id].max_score if assignment_id in load_all() else 0.0
+
+
+def _grade(path: Path, options: Options, source: Source | None, beside: Beside | None,
+           on_main: Callable[[float], None] | None) -> Feedback:
     name = path.name
     assignments = load_all()
     try:
         source = source or load(path)
     except LoadError as e:
-        return error_feedback(name, str(e), options.assignment, options.task)
+        choose_ids(options.assignment, options.task)
+        guess = options.assignment or (e.salvaged and detect_assignment(assignments, e.salvaged))
+        return error_feedback(name, str(e), options.assignment or guess or None, options.task, _total(guess or None))
     a, task_id, detected = choose(assignments, options.assignment, options.task, source.tree, source.text)
     if a is None or task_id is None:
         names = sorted({r.names[0] for x in assignments.values() for r in x.roles.values()})
@@ -97,25 +111,27 @@ def _grade(path: Path, options: Options, source: Source | None) -> Feedback:
     if unknown:
         raise UsageError(t("grade.unknown_role", roles=t("common.names").join(unknown),
                            known=t("common.names").join(a.roles)))
+    a = timed(a, options.time_limit)
     task = a.tasks[task_id]
-    fail = dict(assignment=a.id, task=task_id, max_score=a.max_score, notes=source.notes)
+    beside = beside if beside is not None else gather(path.parent, source.tree, exclude=path)
+    notes = looks_like(assignments, a, source.tree) + list(source.notes) + beside.notes(name)
+    fail = dict(assignment=a.id, task=task_id, max_score=a.max_score, notes=notes)
     facts = read(source.tree)
-    seed = options.seed if options.seed is not None else seed_for(source.text.encode(), a.id)
+    seed = options.seed if options.seed is not None else seed_for(source.text.encode(), a.id, beside.files)
     cases = _cases(a.id, task_id, seed)
-    run, conversation, decision = converse(a, facts, cases, source.text, name, options)
+    run, conversation, decision = converse(a, facts, cases, source.text, name, options, files=beside.files,
+                                           on_main=on_main)
     if conversation.forged is not None:
         return error_feedback(name, t("grade.forged", why=conversation.forged), **fail)
     seen = conversation.seen
     if seen.load is None or decision is None:
         return error_feedback(name, t("grade.not_loaded", why=lost(run, a.limits.main_seconds)), **fail)
-    notes = list(source.notes)
     if seen.load.error is not None:
         e = seen.load.error
-        what = t("grade.exits") if e.code == "exit" else t("grade.raised", type=e.type, message=e.message)
-        what += source.place(e.line, e.function)
-        if not seen.load.functions:
-            return error_feedback(name, t("grade.load_failed", what=what), **fail)
-        notes.append(t("grade.load_partial", what=what))
+        if not seen.load.functions and not seen.load.classes:
+            what = t("grade.exits") if e.code == "exit" else t("grade.raised", type=e.type, message=e.message)
+            return error_feedback(name, t("grade.load_failed", what=what + source.place(e.line, e.function)), **fail)
+        notes.append(load_note(a, source, e))
     if not decision.found and not facts.loops:
         return error_feedback(name, t("grade.none_found", id=a.id), **fail)
     ev = Evidence(a=a, task=task, cases=cases, facts=facts, source=source, run=run, seen=seen, decision=decision)
@@ -129,11 +145,43 @@ def _grade(path: Path, options: Options, source: Source | None) -> Feedback:
                     protections=sandbox.protections(seen.sandbox.layers if seen.sandbox else {}))
 
 
+def timed(a: Assignment, seconds: float | None) -> Assignment:
+    """The assignment with `__main__` given `seconds` (--time-limit): the probes keep their own share."""
+    if seconds is None:
+        return a
+    lim = a.limits
+    probes = max(lim.total_seconds - lim.main_seconds, 0.0)
+    return a.model_copy(update={"limits": lim.model_copy(update={"main_seconds": seconds,
+                                                                 "total_seconds": probes + seconds})})
+
+
+def looks_like(assignments: dict[str, Assignment], a: Assignment, tree: ast.Module) -> list[str]:
+    """A note when the file looks like another assignment of another framework than the one it is graded as
+    (a numpy file graded as bp-torch fails in ways that say nothing of the mix-up)."""
+    best = detect_assignment(assignments, tree)
+    if best is None or best == a.id or assignments[best].framework == a.framework:
+        return []
+    return [t("grade.looks_like", graded=a.id, detected=best, framework=assignments[best].framework)]
+
+
+def load_note(a: Assignment, source: Source, e: ChildError) -> str:
+    """What loading the file statement by statement lost: the one statement that raised (the rest was loaded)."""
+    where = source.place(e.line, e.function)
+    missing = missing_module(e)
+    if missing is not None:
+        return t("grade.load_missing_module", module=missing, where=where, fix=missing_fix(a, missing))
+    what = t("grade.exits") if e.code == "exit" else t("grade.raised", type=e.type, message=e.message)
+    return t("grade.load_partial", what=what + where)
+
+
 def converse(a: Assignment, facts: Facts, cases: list[plan.Case], text: str, filename: str, options: Options,
              planned: Callable[[Assignment, list[plan.Case], Decision], list[Probe]] = plan.probes,
+             files: Mapping[str, bytes] | None = None, on_main: Callable[[float], None] | None = None,
              ) -> tuple[sandbox.ChildRun, Conversation, Decision | None]:
     """One child's whole run: it loads the file, the binding is decided from what it reports, it runs the
-    probes planned for that binding, then its `__main__`. The decision, once the child reported its load."""
+    probes planned for that binding, then its `__main__`. The decision, once the child reported its load.
+    `files` are copied into its scratch folder first (its helpers and data); `on_main` is told when its
+    `__main__` starts."""
     decisions: list[Decision] = []
 
     def planner(frame: LoadFrame) -> Plan:
@@ -143,9 +191,26 @@ def converse(a: Assignment, facts: Facts, cases: list[plan.Case], text: str, fil
 
     conversation = Conversation(planner)
     lim = a.limits
-    run = sandbox.run(plan.job(a, text, filename), conversation, lim.total_seconds + 5, int(lim.total_seconds),
-                      lim.memory_mib, options.start)
+    listener = _Watched(conversation, lambda: on_main(lim.main_seconds)) if on_main else conversation
+    run = sandbox.run(plan.job(a, text, filename), listener, lim.total_seconds + 5, int(lim.total_seconds),
+                      lim.memory_mib, options.start, files=files or {})
     return run, conversation, decisions[0] if decisions else None
+
+
+class _Watched:
+    """A conversation whose `done` frame (the probes are over: the program's own `__main__` starts) is told."""
+
+    def __init__(self, inner: Conversation, main_starts: Callable[[], None]) -> None:
+        self.inner, self.main_starts = inner, main_starts
+
+    def feed(self, frame: dict[str, Any]) -> bytes | None:
+        answer = self.inner.feed(frame)
+        if frame.get("kind") == "done" and self.inner.forged is None:
+            self.main_starts()
+        return answer
+
+    def garbled(self) -> None:
+        self.inner.garbled()
 
 
 def _binding_notes(ev: Evidence) -> list[str]:

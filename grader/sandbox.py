@@ -317,17 +317,33 @@ def _start_forked(server: ForkServer, job_r: int, res_w: int, env: dict[str, str
     return Child(pid, out_r, err_r, server.waiter(pid), close)
 
 
+def stage(scratch: str, files: dict[str, bytes]) -> None:
+    """Copy a submission's helpers and data (relative path -> bytes, bounded by grader/beside.py) into its
+    scratch folder, read-only: what `python hw2.py` finds beside the file on the student's machine.
+    A path that would leave the folder is not written."""
+    root = os.path.realpath(scratch)
+    for rel, data in files.items():
+        target = os.path.realpath(os.path.join(root, rel))
+        if not target.startswith(root + os.sep) or os.path.exists(target):
+            continue
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        with open(target, "xb") as f:
+            f.write(data)
+        os.chmod(target, 0o444)
+
+
 def run(job: dict[str, Any], listener: Listener, wall_seconds: float, cpu_seconds: int, memory_mib: int,
-        start: str = "fork") -> ChildRun:
+        start: str = "fork", files: dict[str, bytes] | None = None) -> ChildRun:
     """Run one job to completion or to its deadline; never raises for the child's misdeeds.
 
     The job is line 1 of the job pipe; each frame goes to `listener`, whose answer (the plan, once it has
-    seen what the module defines) is written on the same pipe."""
+    seen what the module defines) is written on the same pipe. `files` are staged in its scratch folder."""
     result = ChildRun()
     if _aborting.is_set():
         result.ended = "interrupted"
         return result
     scratch = tempfile.mkdtemp(prefix="bpgrade-")
+    stage(scratch, files or {})
     env = _environment(scratch)
     job_r, job_w = os.pipe()
     res_r, res_w = os.pipe()

@@ -135,6 +135,9 @@ class Assignment(Strict):
     default_task: str
     detect: Detect
     forbidden_modules: list[str] = []  # the policy check: modules the homework may not use
+    # what the sandbox provides besides numpy, torch and matplotlib (installed with the grader: pyproject.toml),
+    # named when an import fails; tests/test_load.py checks each imports in the sandbox
+    packages: list[str] = []
     packed: Packed | None = None
     limits: Limits = Limits()
 

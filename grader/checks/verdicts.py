@@ -4,6 +4,7 @@ words for what went wrong in the child."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -17,6 +18,7 @@ from ..i18n import t
 from ..plan import Case
 from ..protocol import ChildError
 from ..sandbox import ChildRun
+from ..spec import Assignment
 from .evidence import Evidence
 
 SHOWN = 4  # mismatches listed in a message
@@ -35,6 +37,23 @@ def lost(run: ChildRun, limit: float) -> str:
     if run.ended.startswith("exit code") or run.ended == "ok":
         return t("checks.lost.exited")
     return t("checks.lost.other", how=run.ended)
+
+
+def missing_module(e: ChildError) -> str | None:
+    """The module an import could not find (`No module named 'seaborn'`), if that is what happened."""
+    if e.code != "raised" or e.type not in ("ModuleNotFoundError", "ImportError"):
+        return None
+    match = re.search(r"No module named '([\w.]+)'", e.message)
+    return match.group(1) if match else None
+
+
+def missing_fix(a: Assignment, module: str) -> str:
+    """How to do without a module the sandbox lacks: the packages it has, and what to change."""
+    provided = t("common.names").join(["numpy", *(["torch"] if a.framework == "torch" else []), "matplotlib",
+                                       *a.packages])
+    if module.split(".")[0] == "IPython":
+        return t("grade.fix_ipython", provided=provided)
+    return t("grade.fix_module", module=module.split(".")[0], provided=provided)
 
 
 def raised(ev: Evidence, role: str, error: ChildError, hidden: bool) -> str:
