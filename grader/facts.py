@@ -59,6 +59,7 @@ class Class:
     made: dict[str, str]  # attribute -> tensor | ndarray | list | number, as __init__ makes it
     sizes: dict[str, int]
     required: int  # parameters its __init__ needs besides self (0: the grader can make one)
+    values: dict[str, ast.expr] = field(default_factory=dict)  # attribute -> the expression __init__ gives it
 
 
 @dataclass
@@ -83,7 +84,8 @@ class Facts:
         c = self.classes[name]
         return Facts(functions=dict(c.methods), assigned=self.assigned | c.attributes, imports=self.imports,
                      loops=self.loops, updates=self.updates, calls=self.calls, made={**self.made, **c.made},
-                     sizes={**self.sizes, **c.sizes}, values=self.values, uses=self.uses, top_calls=self.top_calls)
+                     sizes={**self.sizes, **c.sizes}, values={**self.values, **c.values}, uses=self.uses,
+                     top_calls=self.top_calls, ranges=self.ranges)
 
     def reached(self, names: list[str]) -> tuple[frozenset[str], frozenset[str]]:
         """Every call (dotted, as written) that running these functions can make, through the module functions
@@ -294,9 +296,16 @@ def _dotted_calls(node: ast.AST) -> frozenset[str]:
     for n in ast.walk(node):
         if isinstance(n, ast.Call) and (name := dotted(n.func)) is not None:
             out.add(name)
-            if any(k.arg == "min" and isinstance(k.value, ast.Constant) and k.value.value == 0 for k in n.keywords):
+            if any(k.arg == "min" and _zero(k.value) for k in n.keywords) or \
+                    name.split(".")[-1] in ("clamp", "clamp_", "clip") and len(n.args) > 1 and _zero(n.args[1]):
                 out.add(f"{name}(min=0)")
+            if any(_zero(a) for a in n.args):
+                out.add(f"{name}(0)")  # max(0, z), np.maximum(z, 0)
     return frozenset(out)
+
+
+def _zero(e: ast.expr) -> bool:
+    return isinstance(e, ast.Constant) and type(e.value) in (int, float) and e.value == 0
 
 
 def _class(node: ast.ClassDef) -> Class:
@@ -304,6 +313,7 @@ def _class(node: ast.ClassDef) -> Class:
     attributes: set[str] = set()
     made: dict[str, str] = {}
     sizes: dict[str, int] = {}
+    values: dict[str, ast.expr] = {}
     required = 0
     for item in node.body:
         if not isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) or not item.args.args:
@@ -318,6 +328,7 @@ def _class(node: ast.ClassDef) -> Class:
                 if isinstance(sub, ast.Assign):
                     for target in sub.targets:
                         for attr, value in _self_pairs(target, sub.value, me):
+                            values.setdefault(attr, value)
                             if (kind := _made(value)) is not None:
                                 made.setdefault(attr, kind)
                                 if (size := _size(value)) is not None:
@@ -326,7 +337,7 @@ def _class(node: ast.ClassDef) -> Class:
                                              for d in item.decorator_list):
             continue
         methods[item.name] = _method(item, me)
-    return Class(node.name, node.lineno, methods, frozenset(attributes), made, sizes, max(required, 0))
+    return Class(node.name, node.lineno, methods, frozenset(attributes), made, sizes, max(required, 0), values)
 
 
 def _self_pairs(target: ast.expr, value: ast.expr, me: str) -> list[tuple[str, ast.expr]]:

@@ -92,7 +92,6 @@ class Task(Strict):
     loss: Literal["mse", "mse-mean", "cross-entropy"] = "mse"
     init: Literal["given", "submission"] = "given"  # whose weights start the given case
     expect_init: float | None = None  # zero-init: every weight must start here
-    detect: list[str] = []  # source substrings that suggest this task
 
 
 class Packed(Strict):

@@ -107,7 +107,8 @@ def check_training(ev: Evidence, done: Mapping[str, CheckResult]) -> CheckResult
         "checks.training.pass", rounds=plan.rounds(ev.a, ev.cases[0]), hidden_rounds=ev.a.training.rounds,
         judged=judged, hidden=hidden_text(verdicts)))
     if result.status == "fail" and "update" in done:  # gradients piling up show across rounds
-        return with_diagnosis(result, [i for i in done["update"].diagnosis if MISTAKES[i].check == "training"])
+        return with_diagnosis(result, [i for i in done["update"].diagnosis if MISTAKES[i].check == "training"],
+                              ev.a.framework)
     return result
 
 
@@ -129,11 +130,12 @@ def _from_main(ev: Evidence, done: Mapping[str, CheckResult]) -> CheckResult:
     if not steps or not steps[0].weights or len(steps[0].weights) != len(members):
         return skipped(ev, "training", t("checks.training.no_weights"))
     step, how = _step(ev, main)
+    base["hints"] = ev.hint("training", step)  # its own step, not the homework's: `w.data -= 0.05 * ...`
     problem, ids = _mechanics(ev, main, members, step)
     settings = _settings(ev, main, step, how)
     if problem:  # an error where the loop also crashed (the problem is why, as far as the trace shows)
         return with_diagnosis(CheckResult(status="error" if main.error else "fail", score=0, message=t(
-            "checks.training.loop_failed", what=settings, detail=problem), **base), ids)
+            "checks.training.loop_failed", what=settings, detail=problem), **base), ids, ev.a.framework)
     if main.error is not None:
         return CheckResult(status="error", score=0, message=t("checks.training.loop_unfinished"), **base)
     upstream = all(done[k].status in ("pass", "skipped") for k in ("forward", "loss", "gradients") if k in done)
@@ -153,7 +155,7 @@ def _from_main(ev: Evidence, done: Mapping[str, CheckResult]) -> CheckResult:
             ev.a, ev.task, case, [start[n] for n in ev.a.weights], step, main.backward_calls, m, samples))),
             final, tol)]
         return with_diagnosis(CheckResult(status="fail", score=0, message=t(
-            "checks.training.loop_failed", what=settings, detail=mismatches(mism)), **base), ids)
+            "checks.training.loop_failed", what=settings, detail=mismatches(mism)), **base), ids, ev.a.framework)
     return CheckResult(status="pass", score=points, message=t("checks.training.loop_pass", what=settings), **base)
 
 

@@ -8,13 +8,13 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from reference.mistakes import REFERENCE, Mistake, applicable
+from reference.mistakes import MISTAKES, REFERENCE, Mistake, applicable
 
 from ..compare import Mismatch, compare
 from ..expected import expected
 from ..feedback import CaseDetail, CaseMismatch, CheckResult, HiddenTally
 from ..frames import Observed
-from ..i18n import t
+from ..i18n import current, t
 from ..plan import Case
 from ..protocol import ChildError
 from ..sandbox import ChildRun
@@ -179,16 +179,18 @@ def diagnosed(ev: Evidence, result: CheckResult, role: str, probe: str, observe:
     if result.status != "fail":
         return result
     ids = [m.id for m in candidates(ev) if all(v.ok for v in per_case(ev, result.id, role, probe, observe, m))]
-    return with_diagnosis(result, ids)
+    return with_diagnosis(result, ids, ev.a.framework)
 
 
-def with_diagnosis(result: CheckResult, ids: list[str]) -> CheckResult:
-    """The mistake's name and explanation join the message; its fix leads the hints."""
+def with_diagnosis(result: CheckResult, ids: list[str], framework: str) -> CheckResult:
+    """The mistake's name and explanation join the message; its fix leads the hints. Each in the words written
+    for the assignment's framework (a numpy submission is not told to call MSELoss)."""
     if not ids:
         return result
-    message = result.message + "".join("\n" + t("checks.likely_mistake", name=t(f"mistakes.{i}.name"),
-                                                 explanation=t(f"mistakes.{i}.explanation")) for i in ids)
-    hints = [t("checks.fix", fix=t(f"mistakes.{i}.fix")) for i in ids] + result.hints
+    texts = [MISTAKES[i].text[current()].written_for(framework) for i in ids]
+    message = result.message + "".join("\n" + t("checks.likely_mistake", name=x.name, explanation=x.explanation)
+                                       for x in texts)
+    hints = [t("checks.fix", fix=x.fix) for x in texts] + result.hints
     return result.model_copy(update={"diagnosis": ids, "message": message, "hints": hints})
 
 
