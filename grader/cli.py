@@ -96,9 +96,9 @@ def grade(
     pick: str = typer.Option(
         "newest", "--pick", help="Folder mode, a student folder with several candidate files: grade the newest "
                                  "(default), the last by name (name), or the first matching a pattern ('*final*')."),
-    csv_bom: bool = typer.Option(
-        False, "--csv-bom", help="Folder mode: write grades.csv with a UTF-8 byte order mark, so that Excel (on a "
-                                 "Chinese Windows too) opens it in UTF-8."),
+    csv_bom: Optional[bool] = typer.Option(
+        None, "--csv-bom/--no-csv-bom", help="Folder mode: grades.csv with a UTF-8 byte order mark, so that Excel "
+                                             "(a Chinese Windows's too) opens it as UTF-8 (default: with --lang zh)."),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
                                  help="Print the grader's version and exit."),
 ) -> None:
@@ -140,7 +140,7 @@ class Batch:
     quiet: bool
     gradescope: bool
     pick: str
-    csv_bom: bool
+    csv_bom: bool | None
 
 
 def _usage(message: str) -> NoReturn:
