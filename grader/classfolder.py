@@ -132,6 +132,9 @@ def _student(root: Path, shown: str, student: str, assignment: str | None, pick:
     helpers = [PurePosixPath(n).name for n in rest if n not in {h for h, _ in holding}]
     if helpers:
         notes.append(t("folder.helpers", names=t("common.names").join(helpers), graded=PurePosixPath(name).name))
+    if others:
+        notes.append(t("folder.others", names=t("common.names").join(PurePosixPath(n).name for n in others[:8])
+                       + (" …" if len(others) > 8 else "")))
     return name, path, student, True, tuple(notes), ""
 
 

@@ -141,7 +141,7 @@ def observed(a: Assignment, facts: Facts) -> tuple[dict[str, str], list[str]]:
     start, shown = _start(a, view, d)
     if start != "given":
         seen["start"] = start
-        evidence.append(t(f"detect.start_{start}", expr=shown))
+        evidence.append(t("detect.start_zero", expr=shown) if start == "zero" else t("detect.start_random", expr=shown))
     return seen, evidence
 
 

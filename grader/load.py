@@ -249,21 +249,28 @@ SALVAGE_TRIES = 20  # lines left out, one per syntax error, before giving up
 
 
 def _salvage(text: str, error: SyntaxError) -> ast.Module | None:
-    """The tree of the file with each line that has a syntax error replaced by `pass` (at its indentation):
-    what the rest of the file defines tells its assignment, so a broken file is still 0 of the right total."""
+    """The tree of the file with each line that has a syntax error mended (the colon a `def` line lacks) or
+    replaced by `pass` (at its indentation): what the rest of the file defines tells its assignment, so a
+    broken file is still 0 of the right total."""
     lines = text.splitlines()
     for _ in range(SALVAGE_TRIES):
         number = error.lineno or 0
         if not 0 < number <= len(lines):
             return None
         bad = lines[number - 1]
-        lines[number - 1] = bad[:len(bad) - len(bad.lstrip())] + "pass"
+        code = bad.split("#", 1)[0].rstrip()
+        if re.match(r"\s*(def|class|if|elif|else|for|while|with|try|except|finally)\b", code) and not code.endswith(":"):
+            lines[number - 1] = code + ":"
+        else:
+            lines[number - 1] = bad[:len(bad) - len(bad.lstrip())] + "pass"
         try:
             with _PARSING:
                 return ast.parse("\n".join(lines))
         except SyntaxError as e:
             if e.lineno == number and lines[number - 1].strip() == "pass":
                 lines[number - 1] = ""  # its indentation was the problem
+            elif e.lineno == number:
+                lines[number - 1] = bad[:len(bad) - len(bad.lstrip())] + "pass"  # the mended colon was not it
             error = e
         except (RecursionError, MemoryError, ValueError):
             return None

@@ -19,7 +19,7 @@ from grader.feedback import Feedback
 from grader.options import Options
 from grader.gradescope import GradescopeResults
 from grader.grade import grade_file
-from grader.spec import CHECK_IDS
+from grader.spec import CHECK_IDS, load_all
 
 from .conftest import SUBMISSIONS, points, seed000_score, total
 
@@ -50,10 +50,17 @@ def test_every_submission_gets_its_json_a_row_and_the_summary(classroom: Path, t
     assert results["bob__hw3"].score == total("bp-torch") - points("bp-torch", "update")  # one bug, one check
     assert results["dave"].status == "error"
     rows = list(csv.DictReader((out / "grades.csv").open()))
-    assert list(rows[0]) == ["submission", "score", "max_score", "status", "task", *CHECK_IDS]
+    torch_checks = [c for c in CHECK_IDS if c in load_all()["bp-torch"].checks]  # no empty policy column
+    assert list(rows[0]) == ["submission", "score", "max_score", "status", "task", *torch_checks,
+                             "student", "assignment", "percent", "error"]
     bob = next(r for r in rows if r["submission"] == "bob__hw3")
-    assert (bob["update"], bob["training"], bob["gradients"], bob["policy"]) == (
-        "0", f"{points('bp-torch', 'training'):g}", f"{points('bp-torch', 'gradients'):g}", "")
+    assert (bob["update"], bob["training"], bob["gradients"]) == (
+        "0", f"{points('bp-torch', 'training'):g}", f"{points('bp-torch', 'gradients'):g}")
+    assert (bob["student"], bob["assignment"], bob["error"]) == ("bob", "bp-torch", "")
+    assert float(bob["percent"]) == pytest.approx(100 * results["bob__hw3"].score / total("bp-torch"), abs=0.05)
+    dave = next(r for r in rows if r["submission"] == "dave")
+    assert (dave["max_score"], dave["percent"], dave["student"]) == (f"{total('bp-torch'):g}", "0.0", "dave")
+    assert dave["error"] == results["dave"].error and "syntax error" in dave["error"]
     assert {r["submission"]: r["task"] for r in rows} == {k: fb.task or "" for k, fb in results.items()}
     assert bob["task"] == "sigmoid" and next(r for r in rows if r["submission"] == "dave")["task"] == ""
     report = (out / "report.html").read_text(encoding="utf-8")

@@ -11,6 +11,7 @@ from matplotlib.image import imread
 from grader.options import Options
 from grader.grade import grade_file
 from grader.spec import load_all
+from reference.models import MODELS
 
 from .conftest import SUBMISSIONS
 from .test_cli import grade
@@ -49,10 +50,18 @@ def test_a_student_sees_no_case_numbers_an_instructor_sees_all():
 
 
 def test_the_notes_name_the_models_units_and_weights():
-    """The dead-ReLU and symmetry notes read the model's hidden units (reference/models.py), not fixed names."""
+    """The dead-ReLU and symmetry notes read the model's units (reference/models.py), not fixed names: every
+    unit whose input the reference finds negative on the given case is named, an output unit too."""
     relu = grade_file(SUBMISSIONS / "bp-torch" / "relu_correct.py")
     dead = [n for n in relu.notes if n.startswith("dead ReLU")]
-    assert dead == [next(n for n in dead if "h2's input" in n)] and "(w2, w4, w7, w8)" in dead[0]
+    model, g = MODELS["net222"], load_all()["bp-torch"].given
+    _, z = model.forward(g.inputs, g.targets, g.weights, "relu")
+    units = [*model.hidden, *model.output_units]
+    negative = [u for u, v in zip(units, z) if v < 0]
+    assert [u.name for u in negative] == ["h2", "o2"]  # the homework's case: h2 and o2 die
+    assert len(dead) == len(negative)
+    for note, unit in zip(dead, negative):
+        assert f"{unit.name}'s input" in note and f"({', '.join(unit.params)})" in note
     zero = grade_file(SUBMISSIONS / "bp-torch" / "zero_init_correct.py")
     assert any(n.startswith("symmetry") and "(h1, h2)" in n and "w1 = w2, w3 = w4 after" in n for n in zero.notes)
     assert not any(n.startswith(("symmetry", "dead ReLU")) for n in grade_file(SEED000).notes)
