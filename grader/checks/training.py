@@ -244,10 +244,10 @@ def _settings(ev: Evidence, main: MainFrame, step: float, how: str) -> str:
         epochs = n // len(xs) if n % len(xs) == 0 else None
         shown = t("checks.training.data", x=_list(xs), y=_list(ys))
         if epochs is not None:
-            return t("checks.training.settings_epochs", updates=n, epochs=epochs, samples=len(xs), step=step,
+            return t("checks.training.settings_epochs", count=n, epochs=epochs, samples=len(xs), step=step,
                      data=shown)
-        return t("checks.training.settings_data", updates=n, step=step, data=shown)
-    return t("checks.training.settings", updates=n, step=step)
+        return t("checks.training.settings_data", count=n, step=step, data=shown)
+    return t("checks.training.settings", count=n, step=step)
 
 
 def _list(values: list[float]) -> str:
