@@ -165,12 +165,15 @@ def looks_like(assignments: dict[str, Assignment], a: Assignment, tree: ast.Modu
 
 
 def load_note(a: Assignment, source: Source, e: ChildError) -> str:
-    """What loading the file statement by statement lost: the one statement that raised (the rest was loaded)."""
+    """What loading the file statement by statement lost: a statement that raised costs only itself (the rest
+    was loaded), one that exits or runs out of time ends the loading there, as python's would."""
     where = source.place(e.line, e.function)
     missing = missing_module(e)
     if missing is not None:
         return t("grade.load_missing_module", module=missing, where=where, fix=missing_fix(a, missing))
-    what = t("grade.exits") if e.code == "exit" else t("grade.raised", type=e.type, message=e.message)
+    if e.code == "raised":
+        return t("grade.load_skipped", what=t("grade.raised", type=e.type, message=e.message) + where)
+    what = t("grade.exits") if e.code == "exit" else t("grade.times_out", seconds=a.limits.main_seconds)
     return t("grade.load_partial", what=what + where)
 
 

@@ -27,6 +27,7 @@ from .runtime import Emitter, child_error, limited, new_module, patch_runtime
 from .values import Builder, is_tensor, kind, numbers, returned, scalar, several, spread
 
 MAX_GLOBALS = 200  # globals described for binding
+MAX_CLASSES = 8  # classes of the file described (each made once, to see its attributes)
 
 
 class NotTensor(Exception):
@@ -80,8 +81,8 @@ class Session:
                 if error.code in ("timeout", "exit"):
                     break  # python itself would stop here
         functions = {n: sig for n, v in list(module.items()) if (sig := self._signature(v)) is not None}
-        classes = {n: self._shape(v) for n, v in list(module.items())[:MAX_GLOBALS]
-                   if isinstance(v, type) and v.__module__ == "submission" and len(functions) < MAX_GLOBALS}
+        mine = [(n, v) for n, v in list(module.items()) if isinstance(v, type) and v.__module__ == "submission"]
+        classes = {n: self._shape(v) for n, v in mine[:MAX_CLASSES]}
         return LoadFrame(kind="load", error=error, functions=functions, globals=_described(module), classes=classes)
 
     def _shape(self, cls: type) -> ClassShape:
