@@ -206,7 +206,10 @@ def _unzip(archive: Path, target: Path, shown: str, skipped: list[Skipped]) -> P
             if not dest.is_relative_to(root) or PurePosixPath(name).is_absolute() or ".." in PurePosixPath(name).parts:
                 skipped.append(Skipped(where, t("folder.zip_outside")))
                 continue
-            if info.is_dir() or any(hidden(p) for p in PurePosixPath(name).parts):
+            if any(hidden(p) for p in PurePosixPath(name).parts):
+                continue
+            if info.is_dir():  # kept: an empty student folder is a student with nothing handed in
+                dest.mkdir(parents=True, exist_ok=True)
                 continue
             if (info.external_attr >> 16) & 0o170000 == 0o120000:
                 skipped.append(Skipped(where, t("folder.zip_link")))

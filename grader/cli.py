@@ -55,7 +55,8 @@ def _installed_version() -> str:
 
 @app.command()
 def grade(
-    path: Path = typer.Argument(..., help="The submission to grade: a .py script or .ipynb notebook."),
+    path: Path = typer.Argument(..., help="The submission to grade: a .py script or .ipynb notebook (with --out: "
+                                          "a class folder, or the .zip an LMS downloads)."),
     assignment: Optional[str] = typer.Option(
         None, "--assignment", "-a",
         help="Assignment id (linear, quadratic, bp-numpy, bp-torch); detected from the file's functions if omitted."),
@@ -91,7 +92,7 @@ def grade(
                            "repeatable. The report says how every role was bound."),
     time_limit: Optional[float] = typer.Option(
         None, "--time-limit", min=1.0, help="Seconds the program's own __main__ may run (default: the "
-                                            "assignment's [limits] main_seconds, 20)."),
+                                            "assignment file's limits.main_seconds, 20)."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="List every sandbox protection in the report."),
     pick: str = typer.Option(
         "newest", "--pick", help="Folder mode, a student folder with several candidate files: grade the newest "
@@ -102,7 +103,7 @@ def grade(
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
                                  help="Print the grader's version and exit."),
 ) -> None:
-    """Grade PATH (a file, or a folder with --out) and print a report.
+    """Grade PATH (a file, or a folder or class .zip with --out) and print a report.
 
     Exit 0 if every check passed, 1 if any failed, 2 if it could not be graded (or a usage error).
     A folder exits 0 once every submission has its verdict written.

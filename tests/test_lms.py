@@ -101,3 +101,15 @@ def test_a_rerun_regrades_nothing_and_keeps_the_rows(graded, tmp_path: Path):
     graded_files = [k for k, fb in results.items() if fb.status == "graded"]
     after = {p.name: p.stat().st_mtime_ns for p in out.glob("*.json") if p.name != "summary.json"}
     assert all(after[f"{k}.json"] == before[f"{k}.json"] for k in graded_files)  # unzipped files keep their times
+
+
+def test_the_whole_download_as_one_zip_is_the_same_class(graded, tmp_path: Path):
+    """`grade download.zip --out DIR`: the LMS's own zip, empty folders and all."""
+    import shutil
+
+    students, results, out = graded
+    archive = Path(shutil.make_archive(str(tmp_path / "download"), "zip", out.parent / "download"))
+    again = batch.grade_folder(archive, tmp_path / "results", Options(), jobs=2)
+    assert len(again) == len(students)
+    assert sorted((fb.score, fb.max_score, fb.status) for fb in again.values()) == \
+        sorted((fb.score, fb.max_score, fb.status) for fb in results.values())
