@@ -54,10 +54,11 @@ class Decision:
 
 
 def decide(a: Assignment, facts: Facts, load: LoadFrame, options: dict[str, str]) -> Decision:
-    """The binding of module functions; where none plays a role, of the methods of a class the file defines
-    (`class Net` with forward_propagate, loss_fuction, update_w): each probe calls them on a fresh `Net()`."""
+    """The binding of module functions; where a class the file defines binds more roles with its methods
+    (`class Net` with forward_propagate, loss_fuction, update_w), of those: each probe calls them on a fresh
+    `Net()`. A tie keeps the module's functions."""
     module = _decide(a, facts, load, options)
-    if module.found:
+    if len(module.found) == len(a.roles):
         return module
     best = module
     for name in sorted(set(load.classes) & set(facts.classes)):
