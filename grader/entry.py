@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import sys
 
+from .console import tolerant_console
+
 
 def main() -> None:
+    tolerant_console()  # a GBK console gets a report with - for −, never a UnicodeEncodeError
     if sys.argv[1:2] == ["bundle"]:  # `grade bundle ...` before `grade PATH`: ./bundle grades a path so named
         from .bundle import main as bundle
 
