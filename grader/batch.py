@@ -30,15 +30,14 @@ from .beside import Beside
 from .classfolder import SUFFIXES, Skipped, Submission, Survey, hidden, keyed, survey
 from .detect import detect_assignment
 from .feedback import Feedback, error_feedback
-from .gradescope import results as gradescope
 from .grade import grade_file
-from .load import LoadError, Source, load
+from .gradescope import results as gradescope
 from .i18n import speaking, t
+from .load import LoadError, Source, load
 from .options import Options
 from .plots import READABLE, draw_histogram, with_plot
 from .report import failure_groups
 from .spec import CHECK_IDS, load_all
-
 
 
 class Interrupted(Exception):

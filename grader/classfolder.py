@@ -163,9 +163,9 @@ def _holds_contract(path: Path, assignment: str | None) -> bool:
     try:
         tree = load(path).tree
     except LoadError as e:
-        tree = e.salvaged
-        if tree is None:
+        if e.salvaged is None:
             return path.suffix.lower() in SUFFIXES  # unreadable: graded, so that it says why
+        tree = e.salvaged
     assignments = load_all()
     if assignment in assignments:
         return assignment_score(assignments[assignment], read(tree)) > 0

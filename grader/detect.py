@@ -89,8 +89,9 @@ def detect_task(a: Assignment, source: str, tree: ast.Module) -> tuple[str, str]
         return a.default_task, t("detect.default")
     seen, evidence = observed(a, read(tree))
     exact = [k for k, task in a.tasks.items() if dimensions(task) == seen]
+    default = dimensions(a.tasks[a.default_task])
     considered = [k for k, task in a.tasks.items()
-                  if any(v == seen[d] and v != dimensions(a.tasks[a.default_task])[d] for d, v in dimensions(task).items())]
+                  if any(v == seen[d] and v != default[d] for d, v in dimensions(task).items())]
     if exact:
         chosen, why = exact[0], t("common.sep").join(evidence) or t("detect.default")
     else:
@@ -168,7 +169,7 @@ def _start(a: Assignment, facts: Facts, d: Decision) -> tuple[str, str]:
 
 def _value(e: ast.expr) -> list[float] | str | None:
     """The numbers an initial value holds, as far as its code shows; "random" for a random draw."""
-    if isinstance(e, ast.Constant) and type(e.value) in (int, float):
+    if isinstance(e, ast.Constant) and isinstance(e.value, (int, float)) and not isinstance(e.value, bool):
         return [float(e.value)]
     if isinstance(e, ast.UnaryOp) and isinstance(e.op, (ast.USub, ast.UAdd)):
         inner = _value(e.operand)

@@ -187,8 +187,8 @@ def read(tree: ast.Module) -> Facts:
         elif isinstance(n, ast.Call) and isinstance(n.func, ast.Name):
             facts.calls.setdefault(n.func.id, []).append(list(n.args))
     facts.imports = frozenset(imports)
-    facts.ranges = tuple(n for node in ast.walk(tree) if isinstance(node, ast.For)
-                         and (n := _range_count(node.iter, facts.values)) is not None)
+    facts.ranges = tuple(count for node in ast.walk(tree) if isinstance(node, ast.For)
+                         and (count := _range_count(node.iter, facts.values)) is not None)
     _loops(tree, facts)
     return facts
 

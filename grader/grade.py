@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from . import plan, sandbox
-from .binding import Decision, decide
 from .beside import Beside, gather
+from .binding import Decision, decide
 from .binding.report import described
 from .checks import Evidence, judge
 from .checks.verdicts import CHILD_FAILED, lost, missing_fix, missing_module
@@ -205,7 +205,7 @@ def converse(a: Assignment, facts: Facts, cases: list[plan.Case], text: str, fil
     lim = a.limits
     listener = _Watched(conversation, lambda: on_main(lim.main_seconds)) if on_main else conversation
     run = sandbox.run({**plan.job(a, text, filename), "hidden": hidden or []}, listener, lim.total_seconds + 5,
-                      int(lim.total_seconds), lim.memory_mib, options.start, files=files or {})
+                      int(lim.total_seconds), lim.memory_mib, options.start, files=dict(files or {}))
     return run, conversation, decisions[0] if decisions else None
 
 

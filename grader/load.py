@@ -259,7 +259,8 @@ def _salvage(text: str, error: SyntaxError) -> ast.Module | None:
             return None
         bad = lines[number - 1]
         code = bad.split("#", 1)[0].rstrip()
-        if re.match(r"\s*(def|class|if|elif|else|for|while|with|try|except|finally)\b", code) and not code.endswith(":"):
+        compound = re.match(r"\s*(def|class|if|elif|else|for|while|with|try|except|finally)\b", code)
+        if compound and not code.endswith(":"):
             lines[number - 1] = code + ":"
         else:
             lines[number - 1] = bad[:len(bad) - len(bad.lstrip())] + "pass"

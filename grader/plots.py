@@ -90,7 +90,7 @@ CJK_FONTS = (  # where Debian's packages put them: fonts-wqy-microhei, fonts-not
 )
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _font(size: int, wide: bool = False) -> Any:
     """Pillow's own font; for a label beyond Latin, the first CJK font installed (else Pillow's, which shows
     boxes for what it lacks)."""

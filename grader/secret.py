@@ -1,8 +1,8 @@
 """Hidden cases no submission can learn in advance: their seed is drawn per file from the grader's secret.
 
-The seed is an HMAC of a random key and the file's bytes (and those of the files copied beside it): a file graded twice meets the same cases
-(a rerun reproduces its verdict), but any change to it (a lookup table built from cases it once
-printed) meets new ones. The key never enters the child nor the repository: it comes from
+The seed is an HMAC of a random key and the file's bytes (and those of the files copied beside it): a
+file graded twice meets the same cases (a rerun reproduces its verdict), but any change to it (a lookup
+table built from cases it once printed) meets new ones. The key never enters the child nor the repository: it comes from
 $BPGRADE_SECRET, else a file made once with 0600 rights in the user's config folder.
 `--seed` still fixes the cases, to reproduce a verdict; the instructor's JSON records the seed.
 """

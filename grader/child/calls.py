@@ -74,7 +74,8 @@ class Caller:
         A call that takes forward's outputs (`loss(y_pred, y)`, `back_propagate(out_o1, ...)`) gets
         the submission's own forward of the same values, computed first unless already there."""
         c = self.calls[role]
-        fn = getattr(self.instance, c["function"], None) if self.instance is not None else self.module.get(c["function"])
+        name = c["function"]
+        fn = getattr(self.instance, name, None) if self.instance is not None else self.module.get(name)
         if not callable(fn):
             raise Unbound(c["function"])
         if any(k not in values for k in self.needs(role)):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import __future__
 
 import ast
+import functools
 import inspect
 import math
 import os
@@ -149,8 +150,7 @@ class Session:
             frame = ProbeFrame(kind="probe", id=probe["id"], case=case)
             try:
                 frame.result = self.reused(probe) or limited(
-                    self.time_left(self.job["limits"]["probe_seconds"]),
-                    lambda probe=probe, case=case: self.caller.renew() or PROBES[probe["kind"]](self, case, probe))  # type: ignore[misc]
+                    self.time_left(self.job["limits"]["probe_seconds"]), functools.partial(self._fresh, probe, case))
             except BaseException as e:  # noqa: BLE001
                 frame.error = self.error(e)
             self.emit(frame)
@@ -192,6 +192,11 @@ class Session:
             return {}
         held = self.caller.held
         return {k: scalar(held[g]) for k, g in (trace["weights"] or binding["weight_globals"]).items() if g in held}
+
+    def _fresh(self, probe: dict[str, Any], case: dict[str, Any]) -> Any:
+        """Carry out a probe on a fresh instance (a class style): no case inherits another's state."""
+        self.caller.renew()
+        return PROBES[probe["kind"]](self, case, probe)
 
     def reused(self, probe: dict[str, Any]) -> dict[str, Any] | None:
         """What the first training round of the same case observed for this probe's call, if it got that far."""
