@@ -29,6 +29,7 @@ import resource
 import select
 import signal
 import socket
+import tempfile
 import sys
 import threading
 import traceback
@@ -112,6 +113,7 @@ def _child(request: dict[str, Any], fds: list[int], held: set[int], sock: socket
         del sock, wake_r, wake_w
         os.environ.clear()
         os.environ.update(request["env"])
+        tempfile.tempdir = None  # the server's cached one is its read-only config folder: the run's TMPDIR instead
         os.chdir(request["env"]["HOME"])
         run_child(job, result)
         code = 0
