@@ -240,13 +240,14 @@ def histogram(results: dict[str, Feedback], target: Path) -> None:
                    target)
 
 
-GRADEBOOK_EXTRA = ("student", "assignment", "percent", "error")  # after SPEC's columns, in this order
+GRADEBOOK_EXTRA = ("student", "assignment", "percent", "error")  # after the contract's columns (README, Use), in this order
 
 
 def gradebook(results: dict[str, Feedback], subs: dict[str, Submission] | None = None) -> str:
-    """SPEC §3: submission, score, max_score, status, task (as graded: detection can differ per file), then one
-    column per check id the batch's assignments have (no empty `policy` column in a bp-torch class), then the
-    student (their folder, or the file's stem), assignment, percent of the total and the error, if any."""
+    """The columns other tools read (README, Use): submission, score, max_score, status, task (as graded:
+    detection can differ per file), then one column per check id the batch's assignments have (no empty
+    `policy` column in a bp-torch class), then the student (their folder, or the file's stem), assignment,
+    percent of the total and the error, if any."""
     assignments = load_all()
     declared = {c for fb in results.values() if fb.assignment in assignments for c in assignments[fb.assignment].checks}
     checks = [c for c in CHECK_IDS if c in declared or any(x.id == c for fb in results.values() for x in fb.checks)]

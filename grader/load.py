@@ -200,14 +200,7 @@ def _notebook(raw: bytes, name: str) -> Source:
         if text.lstrip().startswith(_FOREIGN_CELLS):
             dropped.append(t("load.dropped_line", cell=number, line=text.strip().splitlines()[0]))
             continue
-        kept = []
-        for src_line in text.splitlines():
-            stripped = src_line.lstrip()
-            if stripped.startswith(("%", "!")) or re.match(r"^\w+\s*=\s*[!%]", stripped):
-                dropped.append(t("load.dropped_line", cell=number, line=stripped))
-                kept.append("")  # keep line numbers aligned with the cell
-            else:
-                kept.append(src_line)
+        kept = _without_magics(text.splitlines(), number, dropped)
         cells.append((line, number))
         body = _colab([k + "\n" for k in kept], colab, number) + "\n"
         parts.append(body)
@@ -216,6 +209,70 @@ def _notebook(raw: bytes, name: str) -> Source:
         shown = t("common.sep").join(dropped[:4]) + (" …" if len(dropped) > 4 else "")
         notes.append(t("load.dropped", count=len(dropped), shown=shown))
     return Source(text="".join(parts), filename=name, notes=notes + colab, cells=cells)
+
+
+_MAGIC = re.compile(r"[!%]|\w+\s*=\s*[!%]")  # `%time f()`, `!pip install x`, `files = !ls`, at a line's start
+
+
+def _without_magics(lines: list[str], cell: int, dropped: list[str]) -> list[str]:
+    """A cell's lines with its IPython magics and shell lines each replaced by `pass` at their indentation (the
+    line numbers and blocks stay), and named in `dropped`. As in IPython, only a line that starts a statement
+    can be one: `!= b` or `% n` continuing a bracket is Python. A magic's own backslash continuations go with it."""
+    kept = []
+    state = _Scan()
+    magic = False
+    for src_line in lines:
+        stripped = src_line.lstrip()
+        if magic:  # the magic's own continuation line
+            kept.append("")
+            magic = src_line.rstrip().endswith("\\")
+        elif state.starts_statement() and _MAGIC.match(stripped):
+            dropped.append(t("load.dropped_line", cell=cell, line=stripped))
+            kept.append(src_line[:len(src_line) - len(stripped)] + "pass")
+            magic = src_line.rstrip().endswith("\\")
+        else:
+            state.feed(src_line)
+            kept.append(src_line)
+    return kept
+
+
+class _Scan:
+    """Where a line of Python leaves the next one: inside brackets, a triple-quoted string or after a
+    backslash (a continuation), or at the start of a new statement. Enough of the tokenizer to tell."""
+
+    def __init__(self) -> None:
+        self.depth = 0
+        self.quote: str | None = None  # the open triple quote
+        self.backslash = False
+
+    def starts_statement(self) -> bool:
+        return self.depth == 0 and self.quote is None and not self.backslash
+
+    def feed(self, line: str) -> None:
+        i, quote, comment = 0, self.quote, False
+        while i < len(line):
+            c = line[i]
+            if quote is not None:
+                if c == "\\":
+                    i += 2
+                    continue
+                if line.startswith(quote, i):
+                    i, quote = i + len(quote), None
+                    continue
+            elif c == "#":
+                comment = True
+                break
+            elif c in "([{":
+                self.depth += 1
+            elif c in ")]}":
+                self.depth = max(0, self.depth - 1)
+            elif c in "'\"":
+                quote = line[i:i + 3] if line[i:i + 3] in ('"""', "'''") else c
+                i += len(quote)
+                continue
+            i += 1
+        self.backslash = not comment and line.rstrip().endswith("\\") and (quote is None or len(quote) == 1)
+        self.quote = quote if quote is not None and (len(quote) == 3 or self.backslash) else None
 
 
 def _execution_order(code: list[tuple[int, Any]]) -> list[tuple[int, Any]]:

@@ -163,7 +163,7 @@ def test_run_autograder_on_a_buggy_file_shows_the_student_view_and_keeps_the_sta
     alone = grade_file(BUGGY, Options(assignment="bp-torch", view="student"))
     assert res.score == alone.score == total("bp-torch") - points("bp-torch", "update")  # one bug, one check
     update = next(x for x in res.tests if x.name == "update")
-    assert update.status == "failed" and update.score == 0 and update.max_score == 2
+    assert update.status == "failed" and update.score == 0 and update.max_score == points("bp-torch", "update")
     assert "hidden cases: 0/3 passed" in update.output and "hint: fix:" in update.output
     assert res.extra_data == {"assignment": "bp-torch", "task": "sigmoid", "status": "graded"}
     assert '"cases"' not in text and '"inputs"' not in text  # hidden cases only counted
@@ -226,7 +226,7 @@ def test_a_path_named_bundle_is_graded_as_dot_slash_bundle(tmp_path: Path):
     r = grade("bundle", "--assignment", "bp-torch", "--out", "autograder.zip", cwd=tmp_path)
     assert r.returncode == 0 and (tmp_path / "autograder.zip").is_file()
     assert "to grade the file or folder named bundle, write grade ./bundle" in r.stderr
-    r = grade("./bundle", cwd=tmp_path)  # the path, as SPEC §3's `grade PATH`
+    r = grade("./bundle", cwd=tmp_path)  # named as a path, it is a file to grade (`grade PATH`)
     assert r.returncode == 2 and "bundle is not a .py or .ipynb file" in r.stderr + r.stdout
 
 

@@ -1,4 +1,4 @@
-"""The command line contract (SPEC §3): options, report, JSON, exit codes."""
+"""The command line contract (README "Use"): options, report, JSON, exit codes."""
 
 from __future__ import annotations
 

@@ -129,7 +129,7 @@ def test_training_says_how_many_rounds_it_drove(name: str):
 
 
 def test_an_ungradable_file_is_zero_of_the_total():
-    """SPEC §4: a syntax error is 0 of its assignment's total (detected from what the rest of it defines), so
+    """A syntax error is 0 of its assignment's total (detected from what the rest of it defines), so
     a spreadsheet never divides by 0; with --assignment, of that one's."""
     broken = grade_file(SUBMISSIONS / "bad/syntax_error.py")
     assert broken.status == "error" and broken.assignment is not None

@@ -159,3 +159,31 @@ def test_a_syntax_error_keeps_a_salvaged_tree_for_detection(write):
     assert e.value.salvaged is not None
     assert {n.name for n in e.value.salvaged.body if isinstance(n, ast.FunctionDef)} == \
         {"forward_propagate", "back_propagate"}  # the colon its def line lacks, mended
+
+
+def test_only_a_line_that_starts_a_statement_is_a_magic(write):
+    """`!= b` or `% 3` continuing a bracket is Python, as is a `%` inside a triple-quoted string; a magic in an
+    indented block leaves `pass` (the block stays valid), and its backslash continuations go with it."""
+    cell = ("same = (a\n"
+            "        != b)\n"
+            "rest = (n\n"
+            "        % 3)\n"
+            "doc = '''\n"
+            "%d items\n"
+            "'''\n"
+            "total = 1 + \\\n"
+            "    2\n"
+            "for i in range(2):\n"
+            "    %time train()\n"
+            "!pip install numpy \\\n"
+            "    torch\n"
+            "done = True  # a comment ending in a backslash \\\n"
+            "!echo after\n")
+    src = load(write("hw.ipynb", _notebook("a, b, n = 1, 2, 7\ndef train(): pass", cell)))
+    module: dict = {}
+    exec(compile(src.tree, "hw", "exec"), module)
+    assert module["same"] is True and module["rest"] == 1 and module["doc"] == "\n%d items\n"
+    assert module["total"] == 3 and module["done"] is True
+    dropped = next(n for n in src.notes if "dropped" in n)
+    assert "dropped 3" in dropped and "%time train()" in dropped and "!echo after" in dropped
+    assert "torch" not in src.text and "!= b" in src.text
