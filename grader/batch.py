@@ -240,7 +240,7 @@ def histogram(results: dict[str, Feedback], target: Path) -> None:
                    target)
 
 
-GRADEBOOK_EXTRA = ("student", "assignment", "percent", "error")  # after the contract's columns (README, Use), in this order
+GRADEBOOK_EXTRA = ("student", "assignment", "percent", "error")  # after the contract's columns, in this order
 
 
 def gradebook(results: dict[str, Feedback], subs: dict[str, Submission] | None = None) -> str:
