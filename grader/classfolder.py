@@ -121,7 +121,7 @@ def _student(root: Path, shown: str, student: str, assignment: str | None, pick:
         why = t("folder.nothing", folder=shown, files=t("common.names").join(others[:6])) if others \
             else t("folder.empty", folder=shown)
         return f"{shown}/", root, student, True, (), why
-    holding = [(n, p) for n, p in code if _holds_contract(p, assignment)] or code
+    holding = [(n, p) for n, p in code if holds_contract(p, assignment)] or code
     name, path, rule = _pick(holding, pick)
     notes = []
     rest = [n for n, _ in code if n != name]
@@ -157,7 +157,7 @@ def _files(root: Path, shown: str, unpacked: Path, skipped: list[Skipped]) -> li
     return out
 
 
-def _holds_contract(path: Path, assignment: str | None) -> bool:
+def holds_contract(path: Path, assignment: str | None) -> bool:
     """Whether the file defines functions of the contract (its assignment's, or any's): a submission, not a
     helper."""
     try:
