@@ -14,6 +14,7 @@ from pathlib import Path
 
 from . import sandbox
 from .batch import discover, write_atomic
+from .classfolder import holds_contract
 from .feedback import Feedback, error_feedback, render_text
 from .grade import grade_file
 from .gradescope import GradescopeResults, results
@@ -44,17 +45,24 @@ def autograde(base: Path, assignment: str, task: str | None, lang: str) -> Feedb
 
 
 def _verdict(folder: Path, assignment: str, task: str | None, lang: str, max_score: float) -> Feedback:
+    """The one file holding the homework's functions is graded, the other code files beside it are its
+    helpers (`from utils import sigmoid`); two such files are refused, as Gradescope's upload has no
+    order worth trusting to choose between them."""
     found = discover(folder) if folder.is_dir() else []
-    if len(found) == 1:
-        sub = found[0]
+    holding = [s for s in found if holds_contract(s.path, assignment)] if len(found) > 1 else found
+    if len(holding) == 1:
+        sub = holding[0]
+        helpers = [s.name for s in found if s is not sub]
+        notes = [t("folder.helpers", names=t("common.names").join(helpers), graded=sub.name)] if helpers else []
         try:
             fb = grade_file(sub.path, Options(assignment=assignment, task=task, view="instructor", lang=lang))
-            return fb.model_copy(update={"submission": sub.name})
+            return fb.model_copy(update={"submission": sub.name, "notes": [*notes, *fb.notes]})
         except Exception as e:  # a grader bug: the student still gets a result that says so
             reason = t("batch.internal_error", type=type(e).__name__, error=e)
             return error_feedback(sub.name, reason, assignment, task, max_score)
     if found:
-        reason = t("autograder.several", count=len(found), names=t("common.names").join(s.name for s in found))
+        several = holding or found
+        reason = t("autograder.several", count=len(several), names=t("common.names").join(s.name for s in several))
     else:
         others = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()) \
             if folder.is_dir() else []

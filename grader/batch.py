@@ -11,7 +11,6 @@ import csv
 import functools
 import hashlib
 import io
-import itertools
 import json
 import os
 import statistics
@@ -19,26 +18,26 @@ import tempfile
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, replace
-from pathlib import Path
+from dataclasses import replace
+from pathlib import Path, PurePosixPath
 
 from pydantic import ValidationError
 
 import reference
 
 from . import ASSIGNMENTS_DIR, report, sandbox, secret
+from .beside import Beside
+from .classfolder import SUFFIXES, Skipped, Submission, Survey, hidden, keyed, survey
 from .detect import detect_assignment
 from .feedback import Feedback, error_feedback
-from .gradescope import results as gradescope
 from .grade import grade_file
-from .load import LoadError, Source, load
+from .gradescope import results as gradescope
 from .i18n import speaking, t
+from .load import LoadError, Source, load
 from .options import Options
 from .plots import READABLE, draw_histogram, with_plot
+from .report import failure_groups
 from .spec import CHECK_IDS, load_all
-
-SUFFIXES = (".py", ".ipynb")
-RESERVED = ("summary",)  # summary.json is the batch's own: a student's summary.py gets another name
 
 
 class Interrupted(Exception):
@@ -49,27 +48,13 @@ class Interrupted(Exception):
         self.done, self.total = done, total
 
 
-@dataclass(frozen=True)
-class Submission:
-    key: str  # the stem of its JSON file: unique within the batch
-    path: Path
-    name: str  # its path inside the folder, as the feedback names it
-
-
 def discover(folder: Path) -> list[Submission]:
-    """Every .py/.ipynb in the folder or in one sub-folder per student; clashing names made unique."""
+    """Every .py/.ipynb in the folder and below (a Gradescope submission's files); clashing names made unique.
+    A class folder is surveyed instead (grader/classfolder.py): one submission per student."""
     paths = sorted(p for p in folder.rglob("*") if p.suffix.lower() in SUFFIXES and p.is_file()
-                   and not any(part.startswith(".") or part == "__pycache__" for part in p.relative_to(folder).parts))
-    out: list[Submission] = []
-    taken = set(RESERVED)
-    for p in paths:
-        base = "__".join(p.relative_to(folder).with_suffix("").parts)
-        other = f"{base}-{p.suffix.lstrip('.').lower()}"
-        names = itertools.chain((base, other), (f"{other}-{n}" for n in itertools.count(2)))
-        key = next(k for k in names if k.casefold() not in taken)  # on macOS and Windows Alice.json is alice.json
-        taken.add(key.casefold())
-        out.append(Submission(key, p, p.relative_to(folder).as_posix()))
-    return out
+                   and not any(hidden(part) for part in p.relative_to(folder).parts))
+    names = [p.relative_to(folder).as_posix() for p in paths]
+    return [Submission(key, p, name) for key, p, name in zip(keyed(names), paths, names)]
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -118,8 +103,14 @@ def _grading_files() -> tuple[Path, ...]:
 def _grade_one(sub: Submission, options: Options, plots: Path, graded_with: str,
                source: Source | None = None) -> Feedback:
     try:
-        fb = grade_file(sub.path, replace(options, view="instructor"), source=source)
-        fb = fb.model_copy(update={"submission": sub.name, "graded_with": None if fb.grader_fault else graded_with})
+        if sub.problem:  # a student with nothing to grade: a row that says why, out of the total
+            with speaking(options.lang):
+                fb = error_feedback(sub.name, sub.problem, options.assignment, options.task)
+            return fb.model_copy(update={"view": "instructor"})
+        beside = None if sub.own_folder else Beside()  # a flat folder's other files are other students'
+        fb = grade_file(sub.path, replace(options, view="instructor"), source=source, beside=beside)
+        fb = fb.model_copy(update={"submission": sub.name, "graded_with": None if fb.grader_fault else graded_with,
+                                   "notes": [*sub.notes, *fb.notes]})
         return with_plot(fb, plots / f"{sub.key}.png")
     except Exception as e:  # a grader bug must cost one verdict, not the batch (and is retried by a rerun)
         with speaking(options.lang):  # a worker thread: the language is set here, not inherited
@@ -129,23 +120,27 @@ def _grade_one(sub: Submission, options: Options, plots: Path, graded_with: str,
 
 
 def grade_folder(folder: Path, out: Path, options: Options = Options(), jobs: int = 1, force: bool = False,
-                 progress: Callable[[int, int], None] | None = None,
-                 gradescope_too: bool = False) -> dict[str, Feedback]:
-    """Grade every submission in `folder` (messages in the options' language), write the results to `out`,
-    return the verdicts."""
-    with speaking(options.lang):
-        return _grade_folder(folder, out, options, jobs, force, progress, gradescope_too)
+                 progress: Callable[[int, int], None] | None = None, gradescope_too: bool = False,
+                 pick: str = "newest", csv_bom: bool | None = None) -> dict[str, Feedback]:
+    """Grade every submission in `folder` (or in a class .zip; messages in the options' language), write the
+    results to `out`, return the verdicts. `pick` chooses among a student's several files; `csv_bom` marks
+    grades.csv as UTF-8 for Excel (default: for a Chinese batch)."""
+    with speaking(options.lang), tempfile.TemporaryDirectory(prefix="bpgrade-unzipped-") as unpacked:
+        found = survey(folder, Path(unpacked), options.assignment, pick)
+        bom = options.lang == "zh" if csv_bom is None else csv_bom
+        return _grade_folder(found, out, options, jobs, force, progress, gradescope_too, bom)
 
 
-def _grade_folder(folder: Path, out: Path, options: Options, jobs: int, force: bool,
-                  progress: Callable[[int, int], None] | None, gradescope_too: bool) -> dict[str, Feedback]:
+def _grade_folder(found: Survey, out: Path, options: Options, jobs: int, force: bool,
+                  progress: Callable[[int, int], None] | None, gradescope_too: bool,
+                  csv_bom: bool) -> dict[str, Feedback]:
     out.mkdir(parents=True, exist_ok=True)
-    subs = discover(folder)
+    subs = found.submissions
     results: dict[str, Feedback] = {}
     todo = []
     graded_with = settings(options)
     for sub in subs:
-        cached = None if force else _cached(sub, out / f"{sub.key}.json", graded_with)
+        cached = None if force or sub.problem else _cached(sub, out / f"{sub.key}.json", graded_with)
         if cached is not None:
             results[sub.key] = cached
         else:
@@ -172,13 +167,13 @@ def _grade_folder(folder: Path, out: Path, options: Options, jobs: int, force: b
                 raise
     except KeyboardInterrupt:
         raise Interrupted(len(results), len(subs)) from None
-    ordered = {s.key: results[s.key] for s in subs}
+    ordered = one_total({s.key: results[s.key] for s in subs}, options.assignment)
     if gradescope_too:
         for key, fb in ordered.items():
             (out / "gradescope" / key).mkdir(parents=True, exist_ok=True)
             write_atomic(out / "gradescope" / key / "results.json", gradescope(fb.for_view("student")).to_json())
-    write_atomic(out / "grades.csv", gradebook(ordered))
-    totals = summary(ordered)
+    write_atomic(out / "grades.csv", ("\ufeff" if csv_bom else "") + gradebook(ordered, {s.key: s for s in subs}))
+    totals = summary(ordered, found.skipped)
     write_atomic(out / "summary.json", json.dumps(totals, indent=2, ensure_ascii=False) + "\n")
     write_atomic(out / "report.html", report.render(ordered, totals, options.lang))
     histogram(ordered, out / "histogram.png")
@@ -197,13 +192,25 @@ def _wait_out(pool: ThreadPoolExecutor) -> None:
             continue
 
 
+def one_total(results: dict[str, Feedback], assignment: str | None) -> dict[str, Feedback]:
+    """Every verdict out of the same total: an ungradable file whose assignment could not be told (a corrupted
+    notebook) is 0 of the batch's assignment's total (given, or the one most files were graded as)."""
+    graded = Counter(fb.assignment for fb in results.values() if fb.assignment in load_all())
+    batch_assignment = assignment or (graded.most_common(1)[0][0] if graded else None)
+    if batch_assignment is None:
+        return results
+    total = load_all()[batch_assignment].max_score
+    return {k: fb.model_copy(update={"max_score": total}) if fb.status == "error" and not fb.max_score else fb
+            for k, fb in results.items()}
+
+
 def _prestart(first: Submission, options: Options) -> str | None:
     """Start the fork server of the batch's framework (the assignment's, or the first file's): it imports
     torch for seconds while the grader goes on. The framework, where known."""
     assignment = options.assignment
     if assignment is None:
         try:
-            assignment = detect_assignment(load_all(), load(first.path).tree)
+            assignment = detect_assignment(load_all(), load(first.path).tree) if not first.problem else None
         except LoadError:
             return None
     if assignment not in load_all():
@@ -219,6 +226,8 @@ def _read_ahead(todo: list[Submission], framework: str) -> dict[Path, Source]:
     for sub in todo:
         if not sandbox.starting(framework):
             break
+        if sub.problem:
+            continue
         try:
             out[sub.path] = load(sub.path)
         except LoadError:
@@ -231,21 +240,36 @@ def histogram(results: dict[str, Feedback], target: Path) -> None:
                    target)
 
 
-def gradebook(results: dict[str, Feedback]) -> str:
-    """SPEC §3: submission, score, max_score, status, task (as graded: detection can differ per file), then one
-    column per check id (its points)."""
+GRADEBOOK_EXTRA = ("student", "assignment", "percent", "error")  # after the contract's columns, in this order
+
+
+def gradebook(results: dict[str, Feedback], subs: dict[str, Submission] | None = None) -> str:
+    """The columns other tools read (README, Use): submission, score, max_score, status, task (as graded:
+    detection can differ per file), then one column per check id the batch's assignments have (no empty
+    `policy` column in a bp-torch class), then the student (their folder, or the file's stem), assignment,
+    percent of the total and the error, if any."""
+    assignments = load_all()
+    declared = {c for fb in results.values() if fb.assignment in assignments for c in assignments[fb.assignment].checks}
+    checks = [c for c in CHECK_IDS if c in declared or any(x.id == c for fb in results.values() for x in fb.checks)]
     buf = io.StringIO()
     w = csv.writer(buf)
-    w.writerow(["submission", "score", "max_score", "status", "task", *CHECK_IDS])
+    w.writerow(["submission", "score", "max_score", "status", "task", *checks, *GRADEBOOK_EXTRA])
     for key, fb in results.items():
         scores = {c.id: c.score for c in fb.checks}
+        sub = (subs or {}).get(key)
+        student = sub.student if sub is not None and sub.student else PurePosixPath(fb.submission).parts[0] \
+            if "/" in fb.submission else PurePosixPath(fb.submission).stem
+        percent = f"{100 * fb.score / fb.max_score:.1f}" if fb.max_score else ""
         w.writerow([key, f"{fb.score:g}", f"{fb.max_score:g}", fb.status, fb.task or "",
-                    *(f"{scores[c]:g}" if c in scores else "" for c in CHECK_IDS)])
+                    *(f"{scores[c]:g}" if c in scores else "" for c in checks),
+                    student, fb.assignment or "", percent, fb.error or ""])
     return buf.getvalue()
 
 
-def summary(results: dict[str, Feedback]) -> dict[str, object]:
-    """Count, mean and median score, pass rate per check, the most common failure messages."""
+def summary(results: dict[str, Feedback], skipped: list[Skipped] | tuple[Skipped, ...] = ()) -> dict[str, object]:
+    """Count, mean and median score over the graded files (an ungradable one is 0 of the total in the gradebook,
+    but not a score to average), pass rate per check, the most common failures (grouped by check and known
+    mistake, or by the message with its numbers left out), and every entry of the folder left out, with why."""
     fbs = list(results.values())
     graded = [fb for fb in fbs if fb.status == "graded"]
     fractions = [fb.score / fb.max_score for fb in graded if fb.max_score]
@@ -255,9 +279,8 @@ def summary(results: dict[str, Feedback]) -> dict[str, object]:
         judged = [c for fb in graded for c in fb.checks if c.id == check and c.max_score > 0]
         if judged:
             rates[check] = round(sum(c.status == "pass" for c in judged) / len(judged), 4)
-    failures = Counter(f"{c.id}: {c.message.splitlines()[0]}" for fb in graded for c in fb.checks
-                       if c.status in ("fail", "error"))
-    failures.update(t("batch.not_graded", error=fb.error) for fb in fbs if fb.status == "error")
+    groups = failure_groups(fbs)
+    ranked = sorted(groups.items(), key=lambda item: (-len(item[1]), item[0]))[:5]
     return {
         "count": len(fbs),
         "graded": len(graded),
@@ -267,7 +290,9 @@ def summary(results: dict[str, Feedback]) -> dict[str, object]:
         "mean_fraction": round(statistics.fmean(fractions), 4) if fractions else None,
         "median_fraction": round(statistics.median(fractions), 4) if fractions else None,
         "pass_rate": rates,
-        "common_failures": [{"message": m, "count": n} for m, n in failures.most_common(5)],
+        "common_failures": [{"message": f"{label}: {text}" if label != "-" else text, "count": len(who)}
+                            for (label, text), who in ranked],
+        "skipped": [{"name": s.name, "why": s.why} for s in skipped],
     }
 
 
@@ -284,4 +309,9 @@ def render_summary(s: dict[str, object]) -> str:
     if failures:
         lines.append(t("batch.failures"))
         lines.extend(f"  {f['count']:>4} x {f['message'][:150]}" for f in failures)
+    skipped = s.get("skipped") or []
+    assert isinstance(skipped, list)
+    if skipped:
+        lines.append(t("batch.skipped", count=len(skipped)))
+        lines.extend(f"  {x['name']}: {x['why']}" for x in skipped)
     return "\n".join(lines)

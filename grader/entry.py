@@ -18,16 +18,20 @@ import threading
 from pathlib import Path
 from typing import NoReturn
 
+from .console import tolerant_console
+
 # the options of `grade` that take a value, by every name (tests/test_cli.py checks them against cli.py's)
 VALUED = {"--assignment": "--assignment", "-a": "--assignment", "--task": "--task", "-t": "--task",
           "--json": "--json", "--seed": "--seed", "--out": "--out", "-o": "--out", "--jobs": "--jobs", "-j": "--jobs",
-          "--plots": "--plots", "--view": "--view", "--start": "--start", "--lang": "--lang", "--bind": "--bind"}
+          "--plots": "--plots", "--view": "--view", "--start": "--start", "--lang": "--lang", "--bind": "--bind",
+          "--time-limit": "--time-limit", "--pick": "--pick"}
 # `import torch`, `from matplotlib import pyplot`, `import numpy as np, torch`: the libraries a server preloads
 _IMPORTS = re.compile(rb"\b(?:import|from)\s+(?:[\w.]+(?:\s+as\s+\w+)?\s*,\s*)*(torch|matplotlib)\b")
 _SUFFIXES = (".py", ".ipynb")
 
 
 def main() -> None:
+    tolerant_console()  # a GBK console gets a report with - for −, never a UnicodeEncodeError
     if sys.argv[1:2] == ["bundle"]:  # `grade bundle ...` before `grade PATH`: ./bundle grades a path so named
         from .bundle import main as bundle
 
@@ -65,7 +69,7 @@ def _prestart(argv: list[str]) -> None:
     """Start the fork server of `grade FILE [options]`: the assignment's framework if given, else the file's
     (torch if it imports torch); with only what the file imports for one grading, everything for a watch."""
     paths, values, flags = scan(argv)
-    if len(paths) != 1 or "--help" in flags or not paths[0].lower().endswith(_SUFFIXES):
+    if len(paths) != 1 or flags & {"--help", "-h", "--version"} or not paths[0].lower().endswith(_SUFFIXES):
         return
     try:
         imports = {m.decode() for m in _IMPORTS.findall(Path(paths[0]).read_bytes())}

@@ -24,6 +24,7 @@ class Function:
     calls: frozenset[str]  # names it calls: module functions among them
     backward: bool  # calls .backward() itself
     returns: tuple[str | None, ...] = ()  # the names its last `return a, b, c` gives back (None: not a name)
+    uses: frozenset[str] = frozenset()  # every call as written, dotted: torch.sigmoid, nn.CrossEntropyLoss, relu
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,21 @@ class Loop:
     function: str | None  # the function it is in (None: module level)
 
 
+@dataclass(frozen=True)
+class Class:
+    """A class the file defines: its methods (seen without `self`, reading and writing its attributes as
+    a module function reads and writes globals) and what its `__init__` makes of each attribute."""
+
+    name: str
+    line: int
+    methods: dict[str, Function]
+    attributes: frozenset[str]  # self.X it assigns anywhere
+    made: dict[str, str]  # attribute -> tensor | ndarray | list | number, as __init__ makes it
+    sizes: dict[str, int]
+    required: int  # parameters its __init__ needs besides self (0: the grader can make one)
+    values: dict[str, ast.expr] = field(default_factory=dict)  # attribute -> the expression __init__ gives it
+
+
 @dataclass
 class Facts:
     functions: dict[str, Function] = field(default_factory=dict)
@@ -57,8 +73,42 @@ class Facts:
     calls: dict[str, list[list[ast.expr]]] = field(default_factory=dict)  # function -> argument lists seen
     made: dict[str, str] = field(default_factory=dict)  # module-level name -> tensor | ndarray | list | number
     sizes: dict[str, int] = field(default_factory=dict)  # module-level name -> how many numbers its literal holds
+    classes: dict[str, Class] = field(default_factory=dict)
+    values: dict[str, ast.expr] = field(default_factory=dict)  # module-level name -> the first expression it is given
+    uses: frozenset[str] = frozenset()  # the calls of the module's own statements (not inside its functions)
+    top_calls: frozenset[str] = frozenset()  # the module functions those statements call
+    ranges: tuple[int, ...] = ()  # the round counts of its `for ... in range(N)` loops (N a number or a global)
 
-    def reached(self, name: str) -> list[Function]:
+    def through(self, name: str) -> Facts:
+        """The file as seen from inside one of its classes: its methods are the functions, its attributes
+        (with the module's globals) the globals; so the binder binds methods as it binds functions."""
+        c = self.classes[name]
+        return Facts(functions=dict(c.methods), assigned=self.assigned | c.attributes, imports=self.imports,
+                     loops=self.loops, updates=self.updates, calls=self.calls, made={**self.made, **c.made},
+                     sizes={**self.sizes, **c.sizes}, values={**self.values, **c.values}, uses=self.uses,
+                     top_calls=self.top_calls, ranges=self.ranges)
+
+    def reached(self, names: list[str]) -> tuple[frozenset[str], frozenset[str]]:
+        """Every call (dotted, as written) that running these functions can make, through the module functions
+        they call and the module values they read (`criterion = nn.CrossEntropyLoss()` read inside `loss`),
+        and the module functions among them."""
+        seen: set[str] = set()
+        uses: set[str] = set()
+        stack = list(names)
+        while stack:
+            f = self.functions.get(stack.pop())
+            if f is None or f.name in seen:
+                continue
+            seen.add(f.name)
+            uses |= f.uses
+            for read in f.reads:
+                value = self.values.get(read)
+                if value is not None:
+                    uses |= _dotted_calls(value)
+            stack.extend(c for c in f.calls if c in self.functions)
+        return frozenset(uses), frozenset(seen)
+
+    def callees(self, name: str) -> list[Function]:
         """The function and every module function it calls, directly or through others."""
         seen: dict[str, Function] = {}
         stack = [name]
@@ -72,7 +122,7 @@ class Facts:
 
     def reads(self, name: str) -> set[str]:
         """The globals a function reads, through the module functions it calls too."""
-        return set().union(*(f.reads for f in self.reached(name)))
+        return set().union(*(f.reads for f in self.callees(name)))
 
     def passed(self, function: str | None, name: str) -> ast.expr | None:
         """What the first call of `function` passes for its parameter `name` (`train(x_data, y_data, 0.01)`)."""
@@ -84,16 +134,33 @@ class Facts:
 
     def reaches(self, caller: str, callee: str) -> bool:
         """Whether `caller` calls `callee`, directly or through other module functions."""
-        return any(callee in f.calls for f in self.reached(caller))
+        return any(callee in f.calls for f in self.callees(caller))
 
 
 def read(tree: ast.Module) -> Facts:
     facts = Facts()
     assigned: set[str] = set()
+    top_uses: set[str] = set()
+    top_calls: set[str] = set()
     for node in top_level(tree.body):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             facts.functions[node.name] = _function(node.name, node, node.args, node.body)
-        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            continue
+        if isinstance(node, ast.ClassDef):
+            facts.classes[node.name] = _class(node)
+            continue
+        if not isinstance(node, (ast.If, ast.Try, ast.For, ast.While, ast.With)):  # their bodies come one by one
+            top_uses |= _dotted_calls(node)
+            top_calls.update(n.func.id for n in ast.walk(node) if isinstance(n, ast.Call)
+                             and isinstance(n.func, ast.Name))
+        else:
+            for part in _heads(node):
+                top_uses |= _dotted_calls(part)
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                for name, value in _pairs(target, node.value):
+                    facts.values.setdefault(name, value)
+        if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             for target in targets:
                 assigned.update(n.id for n in ast.walk(target) if isinstance(n, ast.Name))
@@ -109,6 +176,8 @@ def read(tree: ast.Module) -> Facts:
         elif isinstance(node, (ast.For, ast.With)):
             assigned.update(n.id for t in _bound_by(node) for n in ast.walk(t) if isinstance(n, ast.Name))
     facts.assigned = frozenset(assigned)
+    facts.uses = frozenset(top_uses)
+    facts.top_calls = frozenset(top_calls)
     imports: set[str] = set()
     for n in ast.walk(tree):
         if isinstance(n, ast.Import):
@@ -118,8 +187,20 @@ def read(tree: ast.Module) -> Facts:
         elif isinstance(n, ast.Call) and isinstance(n.func, ast.Name):
             facts.calls.setdefault(n.func.id, []).append(list(n.args))
     facts.imports = frozenset(imports)
+    facts.ranges = tuple(count for node in ast.walk(tree) if isinstance(node, ast.For)
+                         and (count := _range_count(node.iter, facts.values)) is not None)
     _loops(tree, facts)
     return facts
+
+
+def _range_count(it: ast.expr, values: dict[str, ast.expr]) -> int | None:
+    """N of `range(N)` or `range(a, N)`, where N is a number written there or in a global (`epochs = 1000`)."""
+    if not (isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and it.func.id == "range" and it.args):
+        return None
+    end = it.args[0] if len(it.args) == 1 else it.args[1]
+    if isinstance(end, ast.Name):
+        end = values.get(end.id, end)
+    return end.value if isinstance(end, ast.Constant) and type(end.value) is int else None
 
 
 def top_level(body: list[ast.stmt]) -> Iterator[ast.stmt]:
@@ -173,8 +254,118 @@ def _function(name: str, node: ast.stmt, args: ast.arguments, body: list[ast.stm
         items = last.elts if isinstance(last, (ast.Tuple, ast.List)) else [last]
         returns = tuple(i.id if isinstance(i, ast.Name) else None for i in items)
     required = len(params) - len(args.defaults)
+    uses = frozenset().union(*(_dotted_calls(sub) for sub in body)) if body else frozenset()
     return Function(name, getattr(node, "lineno", 0), tuple(params), required, frozenset(reads), frozenset(writes),
-                    frozenset(calls), backward, returns)
+                    frozenset(calls), backward, returns, uses)
+
+
+def _heads(node: ast.stmt) -> list[ast.AST]:
+    """The parts of a compound statement that run once, outside its bodies: a test, an iterable, a context."""
+    if isinstance(node, (ast.If, ast.While)):
+        return [node.test]
+    if isinstance(node, ast.For):
+        return [node.iter]
+    if isinstance(node, ast.With):
+        return [item.context_expr for item in node.items]
+    return []
+
+
+def _pairs(target: ast.expr, value: ast.expr) -> list[tuple[str, ast.expr]]:
+    """`a, b = x, y` as (a, x), (b, y); `a = x` as (a, x); anything else as nothing."""
+    if isinstance(target, ast.Name):
+        return [(target.id, value)]
+    if isinstance(target, (ast.Tuple, ast.List)) and isinstance(value, (ast.Tuple, ast.List)) \
+            and len(target.elts) == len(value.elts):
+        return [p for t, v in zip(target.elts, value.elts) for p in _pairs(t, v)]
+    return []
+
+
+def dotted(func: ast.expr) -> str | None:
+    """`torch.nn.functional.relu` for the expression that names it; None for a call of a call or a subscript."""
+    parts = []
+    while isinstance(func, ast.Attribute):
+        parts.append(func.attr)
+        func = func.value
+    if not isinstance(func, ast.Name):
+        return ".".join(reversed(parts)) if parts else None
+    return ".".join([func.id, *reversed(parts)])
+
+
+def _dotted_calls(node: ast.AST) -> frozenset[str]:
+    """Every call in `node` as written; a call with `min=0` (clamp) is written `clamp(min=0)`."""
+    out = set()
+    for n in ast.walk(node):
+        if isinstance(n, ast.Call) and (name := dotted(n.func)) is not None:
+            out.add(name)
+            if any(k.arg == "min" and _zero(k.value) for k in n.keywords) or \
+                    name.split(".")[-1] in ("clamp", "clamp_", "clip") and len(n.args) > 1 and _zero(n.args[1]):
+                out.add(f"{name}(min=0)")
+            if any(_zero(a) for a in n.args):
+                out.add(f"{name}(0)")  # max(0, z), np.maximum(z, 0)
+    return frozenset(out)
+
+
+def _zero(e: ast.expr) -> bool:
+    return isinstance(e, ast.Constant) and type(e.value) in (int, float) and e.value == 0
+
+
+def _class(node: ast.ClassDef) -> Class:
+    methods: dict[str, Function] = {}
+    attributes: set[str] = set()
+    made: dict[str, str] = {}
+    sizes: dict[str, int] = {}
+    values: dict[str, ast.expr] = {}
+    required = 0
+    for item in node.body:
+        if not isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) or not item.args.args:
+            continue
+        me = item.args.args[0].arg
+        stored = {n.attr for n in ast.walk(item) if isinstance(n, ast.Attribute) and isinstance(n.ctx, ast.Store)
+                  and isinstance(n.value, ast.Name) and n.value.id == me}
+        attributes |= stored
+        if item.name == "__init__":
+            required = len(item.args.args) - 1 - len(item.args.defaults)
+            for sub in ast.walk(item):
+                if isinstance(sub, ast.Assign):
+                    for target in sub.targets:
+                        for attr, value in _self_pairs(target, sub.value, me):
+                            values.setdefault(attr, value)
+                            if (kind := _made(value)) is not None:
+                                made.setdefault(attr, kind)
+                                if (size := _size(value)) is not None:
+                                    sizes.setdefault(attr, size)
+        if item.name.startswith("__") or any(isinstance(d, ast.Name) and d.id in ("staticmethod", "classmethod")
+                                             for d in item.decorator_list):
+            continue
+        methods[item.name] = _method(item, me)
+    return Class(node.name, node.lineno, methods, frozenset(attributes), made, sizes, max(required, 0), values)
+
+
+def _self_pairs(target: ast.expr, value: ast.expr, me: str) -> list[tuple[str, ast.expr]]:
+    if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id == me:
+        return [(target.attr, value)]
+    if isinstance(target, (ast.Tuple, ast.List)) and isinstance(value, (ast.Tuple, ast.List)) \
+            and len(target.elts) == len(value.elts):
+        return [p for t, v in zip(target.elts, value.elts) for p in _self_pairs(t, v, me)]
+    return []
+
+
+def _method(node: ast.FunctionDef | ast.AsyncFunctionDef, me: str) -> Function:
+    """A method as the binder sees a function: its parameters without `self`; `self.w1` read as the global w1,
+    `self.forward(...)` as a call of the function forward."""
+    args = node.args
+    bare = ast.arguments(posonlyargs=[], args=args.args[1:], vararg=args.vararg, kwonlyargs=args.kwonlyargs,
+                         kw_defaults=args.kw_defaults, kwarg=args.kwarg, defaults=args.defaults)
+    f = _function(node.name, node, bare, node.body)
+    reads = {n.attr for n in ast.walk(node) if isinstance(n, ast.Attribute) and isinstance(n.ctx, ast.Load)
+             and isinstance(n.value, ast.Name) and n.value.id == me}
+    writes = {n.attr for n in ast.walk(node) if isinstance(n, ast.Attribute) and isinstance(n.ctx, ast.Store)
+              and isinstance(n.value, ast.Name) and n.value.id == me}
+    calls = {n.func.attr for n in ast.walk(node) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+             and isinstance(n.func.value, ast.Name) and n.func.value.id == me}
+    uses = {u.removeprefix(f"{me}.") for u in f.uses}
+    return Function(f.name, f.line, f.params, f.required, frozenset((f.reads - {me}) | reads), frozenset(writes),
+                    frozenset(f.calls | calls), f.backward, f.returns, frozenset(uses))
 
 
 def _size(value: ast.expr) -> int | None:
@@ -245,7 +436,7 @@ def _loops(tree: ast.Module, facts: Facts) -> None:
 
 
 def _reaches_backward(facts: Facts, name: str) -> bool:
-    return any(f.backward for f in facts.reached(name))
+    return any(f.backward for f in facts.callees(name))
 
 
 def _walked(it: ast.expr) -> tuple[str, ...]:

@@ -131,14 +131,26 @@ def _right(text: str, width: int) -> str:
     return " " * (width - _width(text)) + text
 
 
-def render_text(fb: Feedback) -> str:
+def render_text(fb: Feedback, verbose: bool = False) -> str:
     """The terminal report in the feedback's language: a heading, a table (check, status, points, message),
-    hints, notes."""
+    hints, notes, and the sandbox in a word (every protection with `verbose`)."""
     with speaking(fb.lang):
-        return _render_text(fb)
+        return _render_text(fb, verbose)
 
 
-def _render_text(fb: Feedback) -> str:
+def sandbox_line(protections: list[str], verbose: bool) -> str:
+    """`sandbox: full`, or `partial` naming what was missing; every layer with `verbose`."""
+    from .sandbox import LAYERS
+
+    if verbose:
+        return t("feedback.sandbox", layers=t("feedback.sandbox_sep").join(protections))
+    missing = [p for p in protections if p in {t(gone) for _, gone in LAYERS.values()}]
+    if not missing:
+        return t("feedback.sandbox", layers=t("feedback.sandbox_full"))
+    return t("feedback.sandbox", layers=t("feedback.sandbox_partial", missing=t("feedback.sandbox_sep").join(missing)))
+
+
+def _render_text(fb: Feedback, verbose: bool) -> str:
     heading = t("feedback.heading", submission=fb.submission, assignment=fb.assignment or "?")
     lines = [heading + (t("feedback.heading_task", task=fb.task) if fb.task else "")]
     if fb.detected:
@@ -166,7 +178,7 @@ def _render_text(fb: Feedback) -> str:
     for note in fb.notes:
         lines.append("  " + t("feedback.note", note=note))
     if fb.protections:
-        lines.append("  " + t("feedback.sandbox", layers=t("feedback.sandbox_sep").join(fb.protections)))
+        lines.append("  " + sandbox_line(fb.protections, verbose))
     lines.append("")
     lines.append("  " + t("feedback.score", score=_points(fb.score), max_score=_points(fb.max_score)))
     return "\n".join(lines)

@@ -59,7 +59,8 @@ def _training(ev: Evidence) -> TrainResult | None:
 
 
 def _dead_units(ev: Evidence) -> list[str]:
-    """ReLU units whose every weight gets a zero gradient on the given case: they have stopped learning."""
+    """ReLU units, hidden or output, whose every weight gets a zero gradient on the given case: they have stopped
+    learning (the homework's own case kills o2: its input is negative)."""
     if ev.task.activation != "relu":
         return []
     seen = ev.observed("gradients", ev.cases[0])
@@ -72,7 +73,8 @@ def _dead_units(ev: Evidence) -> list[str]:
         grads = {n: scalar(v)[0] for n, v in got.items()}
     else:
         return []
-    dead = [u for u in MODELS[ev.a.model].hidden if all(grads.get(f"d_{n}") == 0.0 for n in u.params)]
+    model = MODELS[ev.a.model]
+    dead = [u for u in (*model.hidden, *model.output_units) if all(grads.get(f"d_{n}") == 0.0 for n in u.params)]
     return [t("insights.dead_relu", unit=u.name, weights=t("common.names").join(u.params)) for u in dead]
 
 

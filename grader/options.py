@@ -18,7 +18,8 @@ class Options:
     lang: str = "en"
     bind: dict[str, str] = field(default_factory=dict)  # role -> the submission's name for it (--bind ROLE=NAME)
     start: str = "fork"  # how children start: fork (pre-imported server, Linux) or fresh
+    time_limit: float | None = None  # seconds for the program's own `__main__` (--time-limit); None: the assignment's
 
     def key(self) -> tuple[object, ...]:
         """What a verdict depends on besides the file (a batch's rerun keeps only verdicts graded with the same)."""
-        return (self.assignment, self.task, self.seed, self.lang, sorted(self.bind.items()))
+        return (self.assignment, self.task, self.seed, self.lang, sorted(self.bind.items()), self.time_limit)

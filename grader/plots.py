@@ -3,6 +3,9 @@
 PNG files drawn with Pillow (matplotlib costs ~0.1 s a figure and a second to import, and a
 batch draws one per submission from its worker threads) and written atomically. They are
 palette images: a handful of colours, so encoding one costs ~1 ms, not the ~7 ms of RGB.
+Their labels are in the feedback's language; a label with characters beyond Latin (a Chinese file
+name, `--lang zh`) is drawn with a CJK font the system has from a package (Debian's
+fonts-wqy-microhei or fonts-noto-cjk, which .ci/run installs), never one fetched at run time.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from .feedback import Curve, Feedback
+from .i18n import speaking, t
 
 _UMASK = os.umask(0o022)
 os.umask(_UMASK)
@@ -71,18 +75,35 @@ def _label(text: str, size: int, anchor: str) -> tuple[Any, int, int]:
     from PIL import Image, ImageDraw
 
     with _FONTS:
-        font = _font(size)
+        font = _font(size, any(ord(ch) > 0x24F for ch in text))
         left, top, right, bottom = font.getbbox(text, mode="1", anchor=anchor)  # as drawn: unhinted
         mask = Image.new("1", (max(1, right - left), max(1, bottom - top)), 0)
         ImageDraw.Draw(mask).text((-left, -top), text, fill=255, font=font, anchor=anchor)
     return mask, left, top
 
 
-@functools.lru_cache(maxsize=None)
-def _font(size: int) -> Any:
+CJK_FONTS = (  # where Debian's packages put them: fonts-wqy-microhei, fonts-noto-cjk, fonts-wqy-zenhei, fonts-droid
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+    "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
+)
+
+
+@functools.cache
+def _font(size: int, wide: bool = False) -> Any:
+    """Pillow's own font; for a label beyond Latin, the first CJK font installed (else Pillow's, which shows
+    boxes for what it lacks)."""
     from PIL import ImageFont
 
+    if wide and (path := cjk_font()) is not None:
+        return ImageFont.truetype(path, size=size)
     return ImageFont.load_default(size=size)
+
+
+@functools.cache
+def cjk_font() -> str | None:
+    return next((p for p in CJK_FONTS if os.path.isfile(p)), None)
 
 
 def _save(img: Any, target: Path) -> None:
@@ -102,7 +123,8 @@ def draw_histogram(fractions: list[float], target: Path) -> None:
     counts = [0] * 10
     for f in fractions:
         counts[min(9, max(0, int(f * 10)))] += 1
-    chart = _Chart(f"{len(fractions)} graded submissions", "score / maximum", "submissions", 0, max(counts + [1]))
+    chart = _Chart(t("plots.histogram", count=len(fractions)), t("report.axis_fraction"), t("plots.submissions"), 0,
+                   max(counts + [1]))
     for i, n in enumerate(counts):
         if n:
             chart.d.rectangle([chart.x(i / 10) + 2, chart.y(n), chart.x((i + 1) / 10) - 2, chart.y(0)],
@@ -115,7 +137,7 @@ def draw_histogram(fractions: list[float], target: Path) -> None:
 def draw_curve(curve: Curve, title: str, target: Path) -> None:
     """Both curves round by round, the reference's drawn thick beneath the student's."""
     values = curve.student + curve.reference
-    chart = _Chart(title, f"round (step {curve.step:g}, the given case)", "loss", min(values), max(values))
+    chart = _Chart(title, t("plots.round", step=curve.step), t("report.loss"), min(values), max(values))
     n = len(curve.student)
     for k in range(1, n + 1, max(1, n // 10)):
         chart.xtick((k - 1) / max(n - 1, 1), str(k))
@@ -124,7 +146,8 @@ def draw_curve(curve: Curve, title: str, target: Path) -> None:
         chart.d.line(points, fill=color, width=line_width, joint="curve")
         for x, y in points:
             chart.d.ellipse([x - 3, y - 3, x + 3, y + 3], fill=color)
-    for row, (label, color) in enumerate((("reference", INK["reference"]), ("your functions", INK["student"]))):
+    for row, (label, color) in enumerate(((t("report.reference"), INK["reference"]),
+                                          (t("plots.yours"), INK["student"]))):
         y = TOP + 14 + 18 * row
         chart.d.line([(WIDTH - RIGHT - 150, y), (WIDTH - RIGHT - 120, y)], fill=color, width=4)
         chart.text((WIDTH - RIGHT - 112, y), label, "lm")
@@ -132,10 +155,11 @@ def draw_curve(curve: Curve, title: str, target: Path) -> None:
 
 
 def with_plot(fb: Feedback, target: Path) -> Feedback:
-    """Draw the feedback's loss curve to target and name the file in the feedback."""
+    """Draw the feedback's loss curve to target, labelled in its language, and name the file in the feedback."""
     if fb.curve is None:
         return fb
-    draw_curve(fb.curve, f"{fb.submission}: training loss", target)
+    with speaking(fb.lang):
+        draw_curve(fb.curve, t("plots.title", submission=fb.submission), target)
     return fb.model_copy(update={"plot": str(target)})
 
 

@@ -150,6 +150,16 @@ class Trace:
 
 
 @dataclass
+class Instance:
+    """The roles are methods of a class: each probe calls them on a fresh instance, `cls()`, and the values
+    the plan injects under `attributes` are set on that instance (the rest, as globals of the module)."""
+
+    __pydantic_config__ = STRICT
+    cls: str
+    attributes: list[str] = field(default_factory=list)
+
+
+@dataclass
 class Binding:
     """The parent's decision on how this submission is called; the child only carries it out."""
 
@@ -165,6 +175,7 @@ class Binding:
     packed_weights: str | None  # the Pack key of the weights, when one object holds them all
     trace: Trace
     layout: Layout | None = None
+    instance: Instance | None = None
 
 
 ProbeKind = Literal["call", "autograd", "backward", "update", "train"]
@@ -230,12 +241,30 @@ class Kind:
 
 
 @dataclass
+class ClassShape:
+    """A class the submission's file defines: its methods (without `self`) and what a trial instance holds."""
+
+    __pydantic_config__ = STRICT
+    methods: dict[str, Signature]
+    attributes: dict[str, Kind]  # of `cls()`, the attributes that hold numbers
+    error: ChildError | None = None  # `cls()` raised (or needs arguments): no instance to call methods on
+
+
+@dataclass
 class LoadFrame:
     __pydantic_config__ = STRICT
     kind: Literal["load"]
     error: ChildError | None  # the first statement of the module that raised (the rest still ran)
     functions: dict[str, Signature]  # callables the submission's own file defines
     globals: dict[str, Kind]  # its module globals that hold numbers
+    classes: dict[str, ClassShape] = field(default_factory=dict)
+
+    def through(self, name: str) -> LoadFrame:
+        """What loading showed, as seen from inside one class: its methods are the functions, its instance's
+        attributes (over the module's globals) the globals."""
+        c = self.classes[name]
+        return LoadFrame(kind="load", error=self.error, functions=dict(c.methods),
+                         globals={**self.globals, **c.attributes})
 
 
 @dataclass

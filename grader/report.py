@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import math
+import re
 import string
 from collections import defaultdict
 from collections.abc import Iterable
@@ -79,7 +80,14 @@ def _overview(summary: dict[str, object]) -> str:
     lines = [t("batch.counts", count=summary["count"], graded=summary["graded"], errors=summary["errors"])]
     if summary["mean_fraction"] is not None:
         lines.append(t("batch.scores", mean=summary["mean_fraction"], median=summary["median_fraction"]))
-    return "".join(f"<p>{escape(line)}</p>" for line in lines)
+    html = "".join(f"<p>{escape(line)}</p>" for line in lines)
+    skipped = summary.get("skipped") or []
+    assert isinstance(skipped, list)
+    if skipped:
+        items = "".join(f"<li><code>{escape(x['name'])}</code>: {escape(x['why'])}</li>" for x in skipped)
+        html += (f'<details class="skipped"><summary>{escape(t("batch.skipped", count=len(skipped)))}</summary>'
+                 f"<ul>{items}</ul></details>")
+    return html
 
 
 def _histogram(fbs: list[Feedback]) -> str:
@@ -145,22 +153,36 @@ def _grouped(title: str, groups: dict[tuple[str, str], list[int]], fbs: list[Fee
     return f"<h2>{escape(title)}</h2>{body}"
 
 
-def _failures(fbs: list[Feedback]) -> str:
-    """Failing checks grouped by the first line of their message, and why the ungradable were not graded; a
-    message that names its own file ("hw3.ipynb is a corrupted notebook") is grouped with the file name left out."""
+NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?(?![\w.])", re.IGNORECASE)
+
+
+def failure_groups(fbs: list[Feedback]) -> dict[tuple[str, str], list[int]]:
+    """Failing checks grouped by check and known mistake (its name), else by the first line of the message with
+    its numbers and the file's own name left out ("d_w1: expected #, got #"), so that two students with one
+    mistake are one group; and why the ungradable were not graded. -> the indices of who is in each."""
     groups: dict[tuple[str, str], list[int]] = defaultdict(list)
     for i, fb in enumerate(fbs):
         if fb.status == "error":
-            groups[("-", _unnamed(t("batch.not_graded", error=fb.error), fb))].append(i)
+            groups[("-", _general(t("batch.not_graded", error=fb.error), fb))].append(i)
         for c in fb.checks:
-            if c.status in ("fail", "error"):
-                groups[(c.id, _unnamed((c.message.splitlines() or [""])[0], fb))].append(i)
-    return _grouped(t("report.failures"), groups, fbs)
+            if c.status not in ("fail", "error"):
+                continue
+            text = t("common.names").join(_mistake(d) for d in c.diagnosis) if c.diagnosis \
+                else _general((c.message.splitlines() or [""])[0], fb)
+            groups[(c.id, text)].append(i)
+    return groups
 
 
-def _unnamed(text: str, fb: Feedback) -> str:
+def _failures(fbs: list[Feedback]) -> str:
+    return _grouped(t("report.failures"), failure_groups(fbs), fbs)
+
+
+def _general(text: str, fb: Feedback) -> str:
+    """A message as a group's label: the file's own name ("hw3.ipynb is a corrupted notebook") and the numbers
+    ("expected -0.008421, got 0.01458") left out, so the same mistake of two files is one group."""
     name = PurePosixPath(fb.submission).name
-    return text.replace(name, "…") if name else text
+    text = text.replace(name, "…") if name else text
+    return NUMBER.sub("#", text)
 
 
 def _diagnoses(fbs: list[Feedback]) -> str:

@@ -14,6 +14,7 @@ left silently (`ChildRun.leftovers`).
 from __future__ import annotations
 
 import atexit
+import base64
 import contextlib
 import json
 import os
@@ -389,11 +390,13 @@ def _start_forked(server: ForkServer, job_r: int, res_w: int, env: dict[str, str
 
 
 def run(job: dict[str, Any], listener: Listener, wall_seconds: float, cpu_seconds: int, memory_mib: int,
-        start: str = "fork") -> ChildRun:
+        start: str = "fork", files: dict[str, bytes] | None = None) -> ChildRun:
     """Run one job to completion or to its deadline; never raises for the child's misdeeds.
 
     The job is line 1 of the job pipe; each frame goes to `listener`, whose answer (the plan, once it has
-    seen what the module defines) is written on the same pipe."""
+    seen what the module defines) is written on the same pipe. `files` (relative path -> bytes, bounded by
+    grader/beside.py) travel in the job: the child writes them into its scratch folder once its tmpfs is
+    mounted there, which would hide anything written before (child/quota.py `stage`)."""
     result = ChildRun()
     if _aborting.is_set():
         result.ended = "interrupted"
@@ -410,7 +413,8 @@ def run(job: dict[str, Any], listener: Listener, wall_seconds: float, cpu_second
         job = {**job, "scratch": scratch, "uid": uid, "cgroups": groups.procs if groups else [],
                "rlimits": {"cpu_seconds": cpu_seconds, "memory_mib": memory_mib, "file_bytes": FILE_CAP,
                            "open_files": OPEN_FILES, "tasks": TASKS, "scratch_bytes": SCRATCH_BYTES,
-                           "scratch_files": SCRATCH_FILES}}
+                           "scratch_files": SCRATCH_FILES},
+               "files": {rel: base64.b64encode(data).decode("ascii") for rel, data in (files or {}).items()}}
         _run(job, listener, wall_seconds, result, start)
     except OSError as e:
         result.ended = f"could not start: {e}"

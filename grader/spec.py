@@ -94,7 +94,6 @@ class Task(Strict):
     loss: Literal["mse", "mse-mean", "cross-entropy"] = "mse"
     init: Literal["given", "submission"] = "given"  # whose weights start the given case
     expect_init: float | None = None  # zero-init: every weight must start here
-    detect: list[str] = []  # source substrings that suggest this task
 
 
 class Packed(Strict):
@@ -137,6 +136,9 @@ class Assignment(Strict):
     default_task: str
     detect: Detect
     forbidden_modules: list[str] = []  # the policy check: modules the homework may not use
+    # what the sandbox provides besides numpy, torch and matplotlib (installed with the grader: pyproject.toml),
+    # named when an import fails; tests/test_load.py checks each imports in the sandbox
+    packages: list[str] = []
     packed: Packed | None = None
     limits: Limits = Limits()
 

@@ -29,7 +29,7 @@ class Unwatchable(Exception):
     """The file's folder cannot be watched (e.g. the system's limit of watches is reached)."""
 
 
-def watch(path: Path, options: Options, json_out: str | None, plots: Path | None) -> None:
+def watch(path: Path, options: Options, json_out: str | None, plots: Path | None, verbose: bool = False) -> None:
     """Grade at once, then at every save that changes the file, until KeyboardInterrupt (which propagates).
 
     A UsageError of the first grading propagates (the command line is wrong); a later one is shown and
@@ -43,7 +43,7 @@ def watch(path: Path, options: Options, json_out: str | None, plots: Path | None
                 raise
             _say(t("cli.usage_error", error=e))
             continue
-        _show(fb, previous, json_out, path)
+        _show(fb, previous, json_out, path, verbose)
         previous = fb
 
 
@@ -56,7 +56,7 @@ def _graded(path: Path, options: Options, plots: Path | None) -> Feedback:
     return fb
 
 
-def _show(fb: Feedback, previous: Feedback | None, json_out: str | None, path: Path) -> None:
+def _show(fb: Feedback, previous: Feedback | None, json_out: str | None, path: Path, verbose: bool) -> None:
     """The report (after clearing a terminal), what changed since the previous grading, and the JSON."""
     if json_out == "-":  # JSON Lines: one verdict per grading, nothing else on stdout
         sys.stdout.write(fb.model_dump_json() + "\n")
@@ -66,7 +66,7 @@ def _show(fb: Feedback, previous: Feedback | None, json_out: str | None, path: P
             from .batch import write_atomic
 
             write_atomic(Path(json_out), fb.model_dump_json(indent=2) + "\n")
-        report = render_text(fb)
+        report = render_text(fb, verbose=verbose)
         if previous is not None:
             report += "\n" + changes(previous, fb)
         sys.stdout.write((CLEAR if sys.stdout.isatty() else "") + report + "\n")

@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import sys
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -65,6 +65,12 @@ class MistakeText:
     name: str  # one line
     explanation: str  # what the numbers show and why it is wrong
     fix: str  # the corrected formula, plain-text maths
+    # what a framework's submissions read instead (`[mistakes.<id>.numpy]`): a numpy file is never told to use torch
+    frameworks: dict[str, dict[str, str]] = field(default_factory=dict, hash=False)
+
+    def written_for(self, framework: str) -> MistakeText:
+        """The texts a submission of this framework reads."""
+        return replace(self, **self.frameworks.get(framework, {}), frameworks={})
 
 
 @dataclass(frozen=True)
@@ -137,7 +143,15 @@ def texts(lang: str) -> dict[str, MistakeText]:
     if lang not in LANGUAGES:
         raise ValueError(f"unknown language {lang!r}; known: {', '.join(LANGUAGES)}")
     with mistake_texts(lang).open("rb") as f:
-        return {i: MistakeText(**t) for i, t in tomllib.load(f)["mistakes"].items()}
+        entries = tomllib.load(f)["mistakes"]
+    out = {}
+    for i, entry in entries.items():
+        variants = {fw: entry.pop(fw) for fw in FRAMEWORKS if fw in entry}
+        unknown = [k for fw in variants.values() for k in fw if k not in ("explanation", "fix")]
+        if unknown:
+            raise ValueError(f"mistake {i}: a framework's texts may give explanation and fix, not {unknown}")
+        out[i] = MistakeText(**entry, frameworks=variants)
+    return out
 
 
 MISTAKES: dict[str, Mistake] = _load()

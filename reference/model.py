@@ -35,7 +35,7 @@ class Pass:
 
 @dataclass(frozen=True)
 class Unit:
-    """A hidden unit and its parameters: in its pre-activation (`incoming`) and leaving it (`outgoing`).
+    """A unit and its parameters: in its pre-activation (`incoming`) and leaving it (`outgoing`).
 
     Two units' lists correspond position by position (h1's weight from x1 beside h2's), so equal
     starting weights keep equal units equal; a dead unit's parameters all get a zero gradient.
@@ -60,6 +60,7 @@ class Model:
     outputs: tuple[str, ...]  # named outputs of `forward`, "error" (the loss) among them
     fed: tuple[str, ...]  # the forward outputs a hand-written backward takes
     hidden: tuple[Unit, ...] = ()
+    output_units: tuple[Unit, ...] = ()  # the units the outputs come from (their `outgoing` is empty)
     derivation: Callable[..., Any] | None = None  # what `backward`'s slips may be: the ways a hand derivation errs
 
     def forward(self, x: Vector, y: Vector, w: Vector, act: str = "sigmoid",

@@ -81,6 +81,7 @@ class Net222(Model):
     derivation = Derivation
     hidden = tuple(Unit(f"h{j + 1}", tuple(f"w{i + 1}" for i in HIDDEN_IN[j]),
                         tuple(f"w{OUTPUT_IN[k][j] + 1}" for k in range(2))) for j in range(2))
+    output_units = tuple(Unit(f"o{j + 1}", tuple(f"w{i + 1}" for i in OUTPUT_IN[j]), ()) for j in range(2))
 
     def hidden_in(self, x: np.ndarray, w: np.ndarray) -> np.ndarray:
         return np.array([w[i] * x[0] + w[j] * x[1] for i, j in HIDDEN_IN])

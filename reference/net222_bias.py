@@ -18,6 +18,7 @@ class Net222Bias(Net222):
     id = "net222-bias"
     params = Net222.params + ("b1", "b2", "b3", "b4")
     hidden = tuple(Unit(u.name, u.incoming + (b,), u.outgoing) for u, b in zip(Net222.hidden, ("b1", "b2")))
+    output_units = tuple(Unit(u.name, u.incoming + (b,), ()) for u, b in zip(Net222.output_units, ("b3", "b4")))
 
     def hidden_in(self, x: np.ndarray, w: np.ndarray) -> np.ndarray:
         return super().hidden_in(x, w) + w[8:10]

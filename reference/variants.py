@@ -124,6 +124,16 @@ class Slipped(Variant):
         return self.base.backward(x, y, w, fed, act, loss, **{**self.slips, **slips})
 
 
+@kind("error-reversed")
+class ReversedError(Variant):
+    """A hand-written backward that starts from y − o instead of o − y: every delta, so every gradient, has
+    the wrong sign (the forward, and the loss it prints, are right)."""
+
+    def backward(self, x: Vector, y: Vector, w: Vector, fed: Mapping[str, float],
+                 act: str = "sigmoid", loss: str = "mse", **slips: str | bool) -> np.ndarray:
+        return -self.base.backward(x, y, w, fed, act, loss, **slips)
+
+
 @kind("activation")
 class OtherActivation(Variant):
     """Another activation than the task's, in every unit (forward and the derivative that follows it)."""

@@ -19,7 +19,7 @@ from grader.feedback import Feedback
 from grader.options import Options
 from grader.gradescope import GradescopeResults
 from grader.grade import grade_file
-from grader.spec import CHECK_IDS
+from grader.spec import CHECK_IDS, load_all
 
 from .conftest import SUBMISSIONS, points, seed000_score, total
 
@@ -50,10 +50,17 @@ def test_every_submission_gets_its_json_a_row_and_the_summary(classroom: Path, t
     assert results["bob__hw3"].score == total("bp-torch") - points("bp-torch", "update")  # one bug, one check
     assert results["dave"].status == "error"
     rows = list(csv.DictReader((out / "grades.csv").open()))
-    assert list(rows[0]) == ["submission", "score", "max_score", "status", "task", *CHECK_IDS]
+    torch_checks = [c for c in CHECK_IDS if c in load_all()["bp-torch"].checks]  # no empty policy column
+    assert list(rows[0]) == ["submission", "score", "max_score", "status", "task", *torch_checks,
+                             "student", "assignment", "percent", "error"]
     bob = next(r for r in rows if r["submission"] == "bob__hw3")
-    assert (bob["update"], bob["training"], bob["gradients"], bob["policy"]) == (
-        "0", f"{points('bp-torch', 'training'):g}", f"{points('bp-torch', 'gradients'):g}", "")
+    assert (bob["update"], bob["training"], bob["gradients"]) == (
+        "0", f"{points('bp-torch', 'training'):g}", f"{points('bp-torch', 'gradients'):g}")
+    assert (bob["student"], bob["assignment"], bob["error"]) == ("bob", "bp-torch", "")
+    assert float(bob["percent"]) == pytest.approx(100 * results["bob__hw3"].score / total("bp-torch"), abs=0.05)
+    dave = next(r for r in rows if r["submission"] == "dave")
+    assert (dave["max_score"], dave["percent"], dave["student"]) == (f"{total('bp-torch'):g}", "0.0", "dave")
+    assert dave["error"] == results["dave"].error and "syntax error" in dave["error"]
     assert {r["submission"]: r["task"] for r in rows} == {k: fb.task or "" for k, fb in results.items()}
     assert bob["task"] == "sigmoid" and next(r for r in rows if r["submission"] == "dave")["task"] == ""
     report = (out / "report.html").read_text(encoding="utf-8")
@@ -61,7 +68,7 @@ def test_every_submission_gets_its_json_a_row_and_the_summary(classroom: Path, t
     s = json.loads((out / "summary.json").read_text())
     assert (s["count"], s["graded"], s["errors"]) == (5, 4, 1)
     assert s["pass_rate"]["update"] == 0.5  # alice and carol.ipynb pass; bob and carol fail
-    assert any("syntax error at line 1" in f["message"] for f in s["common_failures"])
+    assert any("syntax error at line #" in f["message"] for f in s["common_failures"])  # grouped: no numbers
     assert not list(out.glob(".*.tmp"))
     assert (out / "histogram.png").read_bytes().startswith(b"\x89PNG")
     gs = GradescopeResults.model_validate_json((out / "gradescope" / "bob__hw3" / "results.json").read_text())
@@ -168,8 +175,9 @@ def test_ctrl_c_stops_at_once_keeps_whole_verdicts_and_a_rerun_grades_the_rest(t
         shutil.copy(SUBMISSIONS / "bp-torch/correct_seed001_template.py", room / f"student{i}.py")
     out = tmp_path / "results"
     command = [sys.executable, "-m", "grader", room, "--assignment", "bp-torch", "--out", out, "--jobs", "2"]
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 120
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # the tests may run
+    deadline = time.monotonic() + 120  # in the background, whose SIGINT is ignored (and Python would keep it so)
     while not list(out.glob("student*.json")) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert list(out.glob("student*.json")), "no verdict was written before the interrupt"
@@ -229,3 +237,116 @@ def test_a_class_in_every_seed_style_without_assignment_is_graded_as_alone(tmp_p
         assert results[sub.key].model_dump(exclude={"seconds", "submission", "plot", "graded_with"}) == \
             alone.model_dump(exclude={"seconds", "submission", "plot", "graded_with"})
     assert results["hw2_seed000"].score == seed000_score() and results["li__hw3"].score == results["li__hw3"].max_score
+
+
+def _zip(path: Path, members: dict[str, bytes]) -> None:
+    import zipfile
+
+    with zipfile.ZipFile(path, "w") as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+
+
+def test_zips_txt_empty_folders_and_two_versions_all_say_what_became_of_them(tmp_path: Path):
+    room = tmp_path / "download"
+    template = (SUBMISSIONS / "bp-torch/correct_seed001_template.py").read_bytes()
+    for folder in ("amy", "ben", "cat", "dan", "eve"):
+        (room / folder).mkdir(parents=True)
+    _zip(room / "amy" / "hw3.zip", {"hw3/hw3.py": template, "__MACOSX/hw3/._hw3.py": b"\0", "../../evil.py": b"x=1",
+                                    "/etc/also_evil.py": b"x=1"})
+    (room / "ben" / "hw3.txt").write_bytes(template)  # pasted into a .txt: not graded, and said so
+    (room / "dan" / "hw3_old.py").write_bytes((SUBMISSIONS / "bp-torch/update_sign_error.py").read_bytes())
+    (room / "dan" / "hw3_final.py").write_bytes(template)
+    os.utime(room / "dan" / "hw3_old.py", (1_700_000_000, 1_700_000_000))
+    (room / "eve" / "hw3.py").write_bytes(template)
+    (room / "eve" / "utils.py").write_text("def helper():\n    return 1\n")  # no contract function: a helper
+    _zip(room / "fay.zip", {"hw3.py": template})  # a flat zip: the student fay
+    (room / "readme.txt").write_text("downloaded from the LMS")
+    out = tmp_path / "out"
+    results = batch.grade_folder(room, out, Options(assignment="bp-torch"), jobs=2)
+    by = {fb.submission: fb for fb in results.values()}
+    assert set(by) == {"amy/hw3.zip/hw3/hw3.py", "ben/", "cat/", "dan/hw3_final.py", "eve/hw3.py", "fay.zip/hw3.py"}
+    full = total("bp-torch")
+    for name in ("amy/hw3.zip/hw3/hw3.py", "dan/hw3_final.py", "eve/hw3.py", "fay.zip/hw3.py"):
+        assert by[name].score == by[name].max_score == full, name
+    assert by["ben/"].status == by["cat/"].status == "error" and by["ben/"].max_score == by["cat/"].max_score == full
+    assert "hw3.txt" in by["ben/"].error and "is empty" in by["cat/"].error
+    assert any("graded hw3_final.py, the newest" in n for n in by["dan/hw3_final.py"].notes)
+    assert any("utils.py" in n and "helpers" in n for n in by["eve/hw3.py"].notes)
+    s = json.loads((out / "summary.json").read_text())
+    skipped = {x["name"]: x["why"] for x in s["skipped"]}
+    assert set(skipped) == {"readme.txt", "amy/hw3.zip/../../evil.py", "amy/hw3.zip//etc/also_evil.py"}
+    assert all("outside its folder" in why for name, why in skipped.items() if "evil" in name)
+    assert not (tmp_path / "evil.py").exists() and not list(tmp_path.rglob("evil.py"))
+    rows = {r["student"]: r for r in csv.DictReader((out / "grades.csv").open(encoding="utf-8"))}
+    assert set(rows) == {"amy", "ben", "cat", "dan", "eve", "fay"}
+
+
+def test_pick_chooses_among_a_students_versions(tmp_path: Path):
+    room = tmp_path / "download" / "dan"
+    room.mkdir(parents=True)
+    (room / "hw3_final.py").write_bytes((SUBMISSIONS / "bp-torch/correct_seed001_template.py").read_bytes())
+    (room / "hw3_v2.py").write_bytes((SUBMISSIONS / "bp-torch/update_sign_error.py").read_bytes())
+    os.utime(room / "hw3_final.py", (1_700_000_000, 1_700_000_000))  # the older of the two
+    for pick, graded in (("newest", "hw3_v2.py"), ("name", "hw3_v2.py"), ("*final*", "hw3_final.py")):
+        results = batch.grade_folder(room.parent, tmp_path / f"out-{pick.strip('*')}", Options(assignment="bp-torch"),
+                                     pick=pick)
+        (fb,) = results.values()
+        assert fb.submission == f"dan/{graded}", pick
+
+
+def test_a_csv_for_excel_starts_with_a_bom(tmp_path: Path):
+    room = tmp_path / "download"
+    room.mkdir()
+    shutil.copy(SUBMISSIONS / "linear/seed003_linear.py", room / "张三.py")
+    for options, bom, expected in ((Options(), True, True), (Options(), None, False), (Options(lang="zh"), None, True),
+                                   (Options(lang="zh"), False, False)):
+        out = tmp_path / f"out-{bom}-{options.lang}"
+        batch.grade_folder(room, out, options, csv_bom=bom)
+        raw = (out / "grades.csv").read_bytes()
+        assert raw.startswith(b"\xef\xbb\xbf") == expected
+        assert "张三" in raw.decode("utf-8-sig")
+
+
+def test_a_flat_folder_copies_no_other_students_files_and_a_student_folder_its_own(tmp_path: Path):
+    """utils.py beside hw2.py in a student's folder is its helper; at the top of a class folder it is another
+    student's file, which no submission may read."""
+    helper = SUBMISSIONS / "bp-numpy" / "with_helpers"
+    own = tmp_path / "own" / "wu"
+    flat = tmp_path / "flat"
+    for folder in (own, flat):
+        folder.mkdir(parents=True)
+        for name in ("hw2.py", "utils.py", "data.csv"):
+            shutil.copy(helper / name, folder / name)
+    mine = batch.grade_folder(own.parent, tmp_path / "out-own", Options(assignment="bp-numpy"))
+    assert mine["wu__hw2"].score == total("bp-numpy")
+    theirs = batch.grade_folder(flat, tmp_path / "out-flat", Options(assignment="bp-numpy"))
+    runs = next(c for c in theirs["hw2"].checks if c.id == "runs")
+    assert runs.status == "error" and "utils" in runs.message  # not copied: it is someone else's here
+    assert theirs["utils"].status == "error"
+
+
+def test_the_hidden_cases_change_with_the_files_copied_beside(tmp_path: Path):
+    from grader.secret import seed_for
+
+    code = b"import numpy as np\n"
+    assert seed_for(code, "bp-numpy", {"data.csv": b"1,2"}) != seed_for(code, "bp-numpy", {"data.csv": b"1,3"})
+    assert seed_for(code, "bp-numpy", {"a": b"bc"}) != seed_for(code, "bp-numpy", {"ab": b"c"})
+    assert seed_for(code, "bp-numpy", {}) == seed_for(code, "bp-numpy")
+    folder = tmp_path / "wu"
+    shutil.copytree(SUBMISSIONS / "bp-numpy" / "with_helpers", folder)
+    first = grade_file(folder / "hw2.py", Options(view="instructor")).seed
+    (folder / "data.csv").write_text((folder / "data.csv").read_text() + "\n")
+    assert grade_file(folder / "hw2.py", Options(view="instructor")).seed != first
+
+
+def test_a_file_graded_alone_gets_only_the_files_its_code_names(tmp_path: Path):
+    (tmp_path / "bob.py").write_text("SECRET = 'bob'\n")  # a classmate's file in the same folder
+    shutil.copy(SUBMISSIONS / "bp-numpy" / "with_helpers" / "utils.py", tmp_path / "utils.py")
+    shutil.copy(SUBMISSIONS / "bp-numpy" / "with_helpers" / "data.csv", tmp_path / "data.csv")
+    hw = tmp_path / "hw2.py"
+    hw.write_text((SUBMISSIONS / "bp-numpy" / "with_helpers" / "hw2.py").read_text(encoding="utf-8")
+                  + "\nimport os\nassert not os.path.exists('bob' + '.py'), 'a classmate was copied'\n", encoding="utf-8")
+    fb = grade_file(hw)
+    assert fb.score == total("bp-numpy"), [c.message for c in fb.checks if c.status != "pass"]
+    assert any("data.csv, utils.py" in n for n in fb.notes) and not any("bob.py" in n for n in fb.notes)

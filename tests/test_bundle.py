@@ -163,7 +163,7 @@ def test_run_autograder_on_a_buggy_file_shows_the_student_view_and_keeps_the_sta
     alone = grade_file(BUGGY, Options(assignment="bp-torch", view="student"))
     assert res.score == alone.score == total("bp-torch") - points("bp-torch", "update")  # one bug, one check
     update = next(x for x in res.tests if x.name == "update")
-    assert update.status == "failed" and update.score == 0 and update.max_score == 2
+    assert update.status == "failed" and update.score == 0 and update.max_score == points("bp-torch", "update")
     assert "hidden cases: 0/3 passed" in update.output and "hint: fix:" in update.output
     assert res.extra_data == {"assignment": "bp-torch", "task": "sigmoid", "status": "graded"}
     assert '"cases"' not in text and '"inputs"' not in text  # hidden cases only counted
@@ -184,7 +184,8 @@ def test_run_autograder_on_a_broken_notebook_says_so(bundles: dict[str, Path], b
     ({"hw3.txt": b"w1 = 0.2", "notes/answer.pdf": b"%PDF"},
      "no .py or .ipynb file was handed in (the submission holds hw3.txt, notes/answer.pdf)"),
     ({"hw3.py": CORRECT, "hw3_old.ipynb": BROKEN_NOTEBOOK, ".ipynb_checkpoints/hw3-checkpoint.py": CORRECT,
-      "__MACOSX/._hw3.py": b"\0"}, "2 .py/.ipynb files were handed in (hw3.py, hw3_old.ipynb): submit exactly one"),
+      "__MACOSX/._hw3.py": b"\0"},
+     "2 files with the homework's functions were handed in (hw3.py, hw3_old.ipynb): submit exactly one"),
 ])
 def test_run_autograder_without_exactly_one_file_says_so(bundles: dict[str, Path], bundled_grade: Path,
                                                           tmp_path: Path, handed_in: dict[str, Path | bytes], says: str):
@@ -192,6 +193,17 @@ def test_run_autograder_without_exactly_one_file_says_so(bundles: dict[str, Path
     res, _, stdout = run_autograder(root, f"{bundled_grade}:{SYSTEM_PATH}")
     assert res.score == 0 and res.tests == [] and says in res.output, res.output
     assert staff_view(stdout).max_score == total("bp-torch")
+
+
+def test_run_autograder_grades_the_file_with_the_functions_and_its_helper_beside_it(
+        bundles: dict[str, Path], bundled_grade: Path, tmp_path: Path):
+    """hw3.py imports its sigmoid from mytools.py, handed in with it: the helper is no second submission."""
+    code = CORRECT.read_text(encoding="utf-8").replace("def sigmoid(z):", "from mytools import sigmoid\ndef _unused(z):")
+    helper = b"import torch\ndef sigmoid(z):\n    return 1 / (1 + torch.exp(-z))\n"
+    root = autograder_root(tmp_path, bundles["en"], {"hw3.py": code.encode(), "mytools.py": helper})
+    res, _, _ = run_autograder(root, f"{bundled_grade}:{SYSTEM_PATH}")
+    assert res.score == total("bp-torch"), res.output
+    assert "mytools.py beside it, with none of the homework's functions, are its helpers" in res.output
 
 
 def test_run_autograder_with_the_task_and_language_chosen_at_bundle_time(bundles: dict[str, Path],
@@ -226,7 +238,7 @@ def test_a_path_named_bundle_is_graded_as_dot_slash_bundle(tmp_path: Path):
     r = grade("bundle", "--assignment", "bp-torch", "--out", "autograder.zip", cwd=tmp_path)
     assert r.returncode == 0 and (tmp_path / "autograder.zip").is_file()
     assert "to grade the file or folder named bundle, write grade ./bundle" in r.stderr
-    r = grade("./bundle", cwd=tmp_path)  # the path, as SPEC §3's `grade PATH`
+    r = grade("./bundle", cwd=tmp_path)  # named as a path, it is a file to grade (`grade PATH`)
     assert r.returncode == 2 and "bundle is not a .py or .ipynb file" in r.stderr + r.stdout
 
 

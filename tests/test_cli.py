@@ -1,4 +1,4 @@
-"""The command line contract (SPEC §3): options, report, JSON, exit codes."""
+"""The command line contract (README "Use"): options, report, JSON, exit codes."""
 
 from __future__ import annotations
 
@@ -7,12 +7,14 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from grader.feedback import Feedback
 from grader.spec import load_all
+from reference.mistakes import MISTAKES
 
 from .conftest import SUBMISSIONS, seed000_score, total
 
@@ -91,7 +93,8 @@ def test_folder_mode(tmp_path: Path):
     assert r.returncode == 2 and "--out DIR" in r.stderr
     r = grade(room, "--assignment", "linear", "--out", tmp_path / "out", "--quiet")
     assert r.returncode == 0, r.stderr
-    assert "2 submissions: 2 graded" in r.stdout and "training: your own loop (300 updates" in r.stdout
+    never_zeroed = MISTAKES["lecture-gradients-never-zeroed"].text["en"].name  # the failures, grouped by mistake
+    assert "2 submissions: 2 graded" in r.stdout and f"training: {never_zeroed}" in r.stdout
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
         "forgot_zero_grad.json", "grades.csv", "histogram.png", "report.html", "seed003_linear.json", "summary.json"]
 
@@ -139,9 +142,81 @@ def test_folder_mode_draws_no_progress_when_stderr_is_not_a_terminal(tmp_path: P
     assert r.returncode == 0 and "\r" not in r.stderr and "ETA" not in r.stderr
 
 
+def test_a_gbk_console_gets_the_whole_report_and_the_exit_code(tmp_path: Path):
+    """A Chinese Windows terminal (or a redirect to one): what GBK cannot encode (−) is written as ASCII."""
+    env = {**os.environ, "PYTHONIOENCODING": "gbk", "COLUMNS": "200"}
+    for lang in ("en", "zh"):
+        r = subprocess.run([sys.executable, "-m", "grader", str(SEED000), "--lang", lang], capture_output=True,
+                           env=env, timeout=300)
+        assert r.returncode == 1 and b"Traceback" not in r.stderr, r.stderr[-400:]
+        text = r.stdout.decode("gbk")
+        assert "d_w1: expected -0.008421" in text or "d_w1:应为 -0.008421" in text
+        assert "(o1 - y1)" in text and "\u2212" not in text  # the diagnosis's fix, its minus signs made ASCII
+    r = subprocess.run([sys.executable, "-m", "grader", str(SEED000), "--json", "-"], capture_output=True, env=env,
+                       timeout=300)
+    assert r.returncode == 1 and Feedback.model_validate_json(r.stdout.decode("ascii")).score == seed000_score()
+
+
+def test_short_help_and_version():
+    assert "--assignment" in grade("-h").stdout
+    r = grade("--version")
+    assert r.returncode == 0 and r.stdout.startswith("grade (backprop-grader) ")
+
+
+def test_json_with_a_folder_is_refused(tmp_path: Path):
+    r = grade(lecture_class(tmp_path), "--out", tmp_path / "out", "--json", tmp_path / "fb.json")
+    assert r.returncode == 2 and "--json writes one submission's feedback" in r.stderr
+    assert not (tmp_path / "fb.json").exists() and not (tmp_path / "out").exists()
+
+
+def test_time_limit_on_the_command_line_and_the_hint_to_train_less(tmp_path: Path):
+    slow = tmp_path / "hw3.py"
+    src = (SUBMISSIONS / "bp-torch" / "correct_seed001_template.py").read_text(encoding="utf-8")
+    slow.write_text(src.replace("for i in range(11):", "for i in range(100000):"), encoding="utf-8")
+    assert "range(100000)" in slow.read_text(encoding="utf-8")
+    r = grade(slow, "--time-limit", "2", "--json", tmp_path / "fb.json")
+    fb = Feedback.model_validate_json((tmp_path / "fb.json").read_text())
+    runs = next(c for c in fb.checks if c.id == "runs")
+    assert r.returncode == 1 and runs.status == "error" and "did not finish within 2 s" in runs.message
+    assert "range(100000) to range(1000)" in runs.message and "--time-limit" in runs.message
+    assert fb.seconds < load_all()["bp-torch"].limits.main_seconds  # 2 s, not the assignment's 20
+    assert {c.id for c in fb.checks if c.status == "pass"} == {"forward", "loss", "gradients", "update", "training"}
+
+
+def test_the_sandbox_line_is_one_word_unless_verbose():
+    short = grade(SEED000).stdout
+    line = next(x for x in short.splitlines() if x.strip().startswith("sandbox:"))
+    assert line.split(":", 1)[1].strip() in ("full", "partial") or line.split(":", 1)[1].strip().startswith("partial")
+    verbose = next(x for x in grade(SEED000, "--verbose").stdout.splitlines() if x.strip().startswith("sandbox:"))
+    assert "separate process" in verbose and "wall-clock deadline" in verbose
+
+
+def test_one_of_something_is_said_in_the_singular():
+    """"all 1 gradients match", "1 updates": the lecture's single weight, and a loop of one update."""
+    r = grade(SUBMISSIONS / "linear" / "seed003_linear.py")
+    assert "the gradient matches" in r.stdout and "all 1 gradients" not in r.stdout
+    from grader.i18n import t
+
+    assert t("checks.training.settings", count=1, step=0.5) == "1 update at step 0.5"
+    assert t("checks.training.settings", count=2, step=0.5) == "2 updates at step 0.5"
+
+
+def test_a_long_main_is_announced_on_a_terminal(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
+    from grader import cli
+
+    monkeypatch.setattr(cli, "LONG_MAIN_SECONDS", 0.05)
+    note = cli._MainNote(cli.Options())
+    note.started(20.0)
+    time.sleep(0.5)
+    note.done()
+    err = capsys.readouterr().err
+    assert "your program's own __main__ has been running" in err and "the limit is 20 s" in err
+    assert err.endswith("\r\033[K")  # erased when the grading ends
+
+
 def test_watch_takes_one_file(tmp_path: Path):
     r = grade(tmp_path, "--watch")
-    assert r.returncode == 2 and "--watch watches one file" in r.stderr and "Traceback" not in r.stderr
+    assert r.returncode == 2 and "--watch watches one .py or .ipynb file" in r.stderr and "Traceback" not in r.stderr
     r = grade(tmp_path / "missing.py", "--watch")
     assert r.returncode == 2 and "does not exist" in r.stderr
 
@@ -170,6 +245,7 @@ def test_the_early_scan_knows_every_option_that_takes_a_value():
     ("import numpy\n", ["-a", "linear", "--start", "fresh"], ("torch", "fresh", set())),
     ("import torch\n", ["--assignment", "no-such"], None),  # cli.py says it is unknown
     ("import torch\n", ["--help"], None),
+    ("import torch\n", ["-h"], None),
 ])
 def test_the_fork_server_starts_before_the_grader_imports_itself(source: str, args: list[str],
                                                                   started: tuple[str, str, set[str] | None] | None,

@@ -122,6 +122,33 @@ def evaluate(x, y, p):
 """
 
 
+TORCH_CLASS = """
+import torch
+def evaluate(x, y, p):
+    net = Net()
+    x1, x2, y1, y2 = (torch.Tensor([v]) for v in [*x, *y])
+    for i, v in enumerate(p, 1):
+        setattr(net, f"w{i}", torch.tensor([v], requires_grad=True))
+    o1, o2 = net.forward_propagate(x1, x2)
+    l = net.loss_fuction(x1, x2, y1, y2)
+    l.backward()
+    return {"o": [o1, o2], "loss": l, "grad": [getattr(net, f"w{i}").grad for i in range(1, 9)]}
+"""
+
+TORCH_ONE_TENSOR = """
+import torch
+def evaluate(x, y, p):
+    global w
+    x1, x2, y1, y2 = (torch.Tensor([v]) for v in [*x, *y])
+    w = torch.tensor(p, requires_grad=True)
+    o1, o2 = forward_propagate(x1, x2)
+    l = loss_fuction(x1, x2, y1, y2)
+    l.backward()
+    return {"o": [o1, o2], "loss": l, "grad": w.grad}
+"""
+NET_ATTRS = "[" + ", ".join(f"net.w{i}" for i in range(1, 9)) + "]"
+
+
 # ----------------------------------------------------------------- what each program claims
 
 @dataclass(frozen=True)
@@ -235,6 +262,10 @@ PROGRAMS = [
             mistake="update-sign-error"),
     Program("bp-torch/bug_packed_update_nonleaf.py", Net(1, 100), "w", TORCH_PACKED, raises=("TypeError", 23),
             trains_right=False),
+    Program("bp-torch/style_class_methods.py", Net(1, 10), NET_ATTRS, TORCH_CLASS),
+    Program("bp-torch/bug_class_update_sign.py", Net(1, 10), NET_ATTRS, TORCH_CLASS, trains_right=False,
+            mistake="update-sign-error"),
+    Program("bp-torch/style_one_tensor_update_w.py", Net(1, 10), "w", TORCH_ONE_TENSOR),
 ]
 BY_PATH = {p.path: p for p in PROGRAMS}
 

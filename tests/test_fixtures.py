@@ -8,6 +8,7 @@ typical bug has its own file, and bad input must come back as `status: error`.
 from __future__ import annotations
 
 import ast
+import re
 import tomllib
 from functools import cache
 
@@ -110,8 +111,12 @@ def test_a_diagnosis_names_the_mistake_in_both_languages(name: str):
             check = next(c for c in fb.checks if c.id == check_id)
             assert check.diagnosis == ids
             for i in ids:
-                text = MISTAKES[i].text[lang]
+                text = MISTAKES[i].text[lang].written_for(fb_framework(fb))
                 assert text.name in check.message and any(text.fix in h for h in check.hints), (lang, check.message)
+
+
+def fb_framework(fb: Feedback) -> str:
+    return load_all()[fb.assignment].framework
 
 
 @pytest.mark.parametrize("name", ["bp-torch/correct_seed001_template.py", "bp-numpy/correct_seed001_fixed.py"])
@@ -121,3 +126,62 @@ def test_training_says_how_many_rounds_it_drove(name: str):
     given, hidden = a.training.curve, a.training.rounds
     message = next(c.message for c in fb.checks if c.id == "training")
     assert f"{max(given, hidden)} rounds on the given case ({hidden} on each hidden one)" in message
+
+
+def test_an_ungradable_file_is_zero_of_the_total():
+    """A syntax error is 0 of its assignment's total (detected from what the rest of it defines), so
+    a spreadsheet never divides by 0; with --assignment, of that one's."""
+    broken = grade_file(SUBMISSIONS / "bad/syntax_error.py")
+    assert broken.status == "error" and broken.assignment is not None
+    assert (broken.score, broken.max_score) == (0, load_all()[broken.assignment].max_score)
+    for aid in ("bp-torch", "linear"):
+        fb = grade_file(SUBMISSIONS / "bad/corrupted.ipynb", Options(assignment=aid))
+        assert fb.status == "error" and (fb.score, fb.max_score) == (0, load_all()[aid].max_score)
+
+
+def test_the_hint_names_the_students_own_step():
+    fb = graded("linear/forgot_zero_grad_lr_005.py")
+    training = next(c for c in fb.checks if c.id == "training")
+    assert any("w.data -= 0.05 * w.grad.data" in h for h in training.hints)
+    assert not any("0.01" in h for h in training.hints)
+
+
+def test_a_numpy_hint_never_suggests_torch():
+    """The catalogue's texts a numpy submission reads: loss-doubled's fix is ½·Σ, not MSELoss()(torch.cat(...))."""
+    for mid, m in MISTAKES.items():
+        if "numpy" not in m.frameworks:
+            continue
+        for lang in LANGS:
+            text = m.text[lang].written_for("numpy")
+            assert not re.search(r"torch|MSELoss|autograd|\.grad\b|backward\(\)", f"{text.explanation} {text.fix}"), (mid, lang)
+
+
+def test_a_numpy_file_graded_as_bp_torch_says_it_looks_like_bp_numpy():
+    fb = grade_file(SUBMISSIONS / "bp-numpy/correct_seed001_fixed.py", Options(assignment="bp-torch"))
+    assert fb.notes[0].startswith("this file looks like bp-numpy (numpy), not bp-torch")
+    assert "--assignment bp-numpy" in fb.notes[0]
+    assert not any(n.startswith("this file looks like") for n in graded("bp-numpy/correct_seed001_fixed.py").notes)
+
+
+def test_the_detected_task_names_the_evidence_and_the_candidates():
+    def detected(name: str) -> Feedback:
+        return grade_file(SUBMISSIONS / name)
+
+    fb = detected("bp-torch/seed000_item8_zero_cross_entropy.py")
+    assert fb.task == "zero-init-cross-entropy"
+    assert "loss_fuction calls torch.nn.CrossEntropyLoss" in fb.detected and "every weight starts at 0" in fb.detected
+    assert "considered: cross-entropy, zero-init, zero-init-cross-entropy" in fb.detected
+    assert detected("bp-torch/unused_relu_defined.py").task == "sigmoid"
+    assert "torch.zeros(1)" in detected("bp-torch/zero_init_torch_zeros.py").detected
+
+
+def test_a_combination_no_task_has_is_graded_as_the_closest_and_says_so(tmp_path):
+    """relu with a zero start: no task asks for both; the grader says which one it graded."""
+    src = (SUBMISSIONS / "bp-torch/zero_init_torch_zeros.py").read_text(encoding="utf-8")
+    path = tmp_path / "hw3.py"
+    path.write_text(src.replace("out_h1 = sigmoid(in_h1)", "out_h1 = torch.relu(in_h1)"), encoding="utf-8")
+    a = load_all()["bp-torch"]
+    task, why = detect_task(a, path.read_text(encoding="utf-8"), ast.parse(path.read_text(encoding="utf-8")))
+    assert "forward_propagate calls torch.relu" in why and "every weight starts at 0" in why
+    assert f"no task asks for all of that, so it is graded as {task}, the closest" in why
+    assert task in ("relu", "zero-init")

@@ -31,8 +31,8 @@ SYNTAX_ERROR = SUBMISSIONS / "bad" / "syntax_error.py"
 CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")  # ideographs and CJK/full-width punctuation
 # t() calls whose key is not a literal: the key comes from a table this test checks on its own
 COMPUTED_KEYS = {("sandbox.py", "protections"), ("binding/report.py", "described"),
-                 ("checks/verdicts.py", "with_diagnosis")}  # keys from a table of literals
-MISTAKE_FIELDS = ("name", "explanation", "fix")  # with_diagnosis's keys: mistakes.<id>.<field>
+                 ("feedback.py", "sandbox_line")}  # keys from a table of literals
+MISTAKE_FIELDS = ("name", "explanation", "fix")  # the catalogue's texts: mistakes.<id>.<field>
 
 
 def fields(template: str) -> set[tuple[str, str, str | None]]:
@@ -115,14 +115,21 @@ def test_every_message_is_used():
              if isinstance(n, ast.Constant) and isinstance(n.value, str) and n.value.startswith("binding.how.")}
     used |= set(sandbox.ALWAYS) | {k for pair in sandbox.LAYERS.values() for k in pair}
     used |= {f"mistakes.{i}.{f}" for i in MISTAKES for f in MISTAKE_FIELDS}
+    used |= {f"mistakes.{i}.{fw}.{f}" for i, m in MISTAKES.items() for fw, texts in m.text["en"].frameworks.items()
+             for f in texts}
+    used |= {f"{k}_one" for k in used}  # t(key, count=1) takes key_one where there is one
     assert sorted(set(catalogue("en")) - used) == []
 
 
 def test_the_mistakes_texts_are_messages_without_placeholders():
-    """Beside their catalogue (reference/), loaded with grader/locales: every mistake's three texts, nothing else."""
+    """Beside their catalogue (reference/), loaded with grader/locales: every mistake's three texts, and the
+    explanation and fix a framework reads instead where it has its own, nothing else."""
     for lang in LANGS:
         keys = {k for k in catalogue(lang) if k.startswith("mistakes.")}
-        assert keys == {f"mistakes.{i}.{f}" for i in MISTAKES for f in MISTAKE_FIELDS}, lang
+        framework = {f"mistakes.{i}.{fw}.{f}" for i, m in MISTAKES.items() for fw, x in m.text[lang].frameworks.items()
+                     for f in x}
+        assert keys == {f"mistakes.{i}.{f}" for i in MISTAKES for f in MISTAKE_FIELDS} | framework, lang
+        assert {k.split(".")[2] for k in framework} <= {"numpy", "torch"}
         assert all(not fields(catalogue(lang)[k]) for k in keys), lang
         with speaking(lang):
             assert all(t(f"mistakes.{i}.name") == m.text[lang].name for i, m in MISTAKES.items())

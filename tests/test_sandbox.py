@@ -134,7 +134,7 @@ def _one_run(source: str, planned=plan.probes, start: str = "fork", assignment: 
     a = a.model_copy(update={"limits": lim})
     task = a.tasks[a.default_task]
     run, conversation, _ = converse(a, read(ast.parse(source)), plan.cases(a, task, seed=7), source, "hw.py",
-                                    Options(start=start), planned, hidden)
+                                    Options(start=start), planned, hidden=hidden)
     assert conversation.forged is None
     return run, conversation.seen
 

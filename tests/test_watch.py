@@ -145,11 +145,14 @@ def test_a_half_written_save_is_reported_and_the_watch_goes_on(tmp_path: Path):
         save_in_place(half, hw)
         report = watch.report()
         assert f"  could not be graded: {broken.error}" in report
-        assert report[-1] == "since the last grading: graded -> not graded"
+        # the score too where the broken file still counts as the assignment's (its 0 of the total)
+        score = f"; score {total('bp-numpy'):g} -> 0" if broken.max_score else ""
+        assert report[-1] == "since the last grading: graded -> not graded" + score
         save_in_place(CORRECT, hw)
         report = watch.report()
         assert f"  score: {total('bp-numpy'):g}/{total('bp-numpy'):g}" in report
-        assert report[-1] == "since the last grading: not graded -> graded"
+        score = f"; score 0 -> {total('bp-numpy'):g}" if broken.max_score else ""
+        assert report[-1] == "since the last grading: not graded -> graded" + score
         assert watch.interrupt() == 130
         assert "Traceback" not in "".join(watch.stderr)
 

@@ -12,7 +12,7 @@ import ast
 from dataclasses import dataclass, field
 
 from ..facts import Facts
-from ..protocol import Binding, Call, Layout, LoadFrame, Trace
+from ..protocol import Binding, Call, Instance, Layout, LoadFrame, Trace
 from ..spec import Assignment
 from .layout import Weights, find_weights, makes
 from .names import Keys
@@ -55,6 +55,28 @@ class Decision:
 
 
 def decide(a: Assignment, facts: Facts, load: LoadFrame, options: dict[str, str]) -> Decision:
+    """The binding of module functions; where a class the file defines binds more roles with its methods
+    (`class Net` with forward_propagate, loss_fuction, update_w), of those: each probe calls them on a fresh
+    `Net()`. A tie keeps the module's functions."""
+    module = _decide(a, facts, load, options)
+    if len(module.found) == len(a.roles):
+        return module
+    best = module
+    for name in sorted(set(load.classes) & set(facts.classes)):
+        shape = load.classes[name]
+        instance = Instance(name, sorted(facts.classes[name].attributes | set(shape.attributes)))
+        d = _decide(a, facts.through(name), load.through(name), options, instance)
+        if shape.error is not None:  # no instance to call them on: found, but not callable
+            d.unbindable.update({r: Unbindable(r, c.function, tuple(d.params[r]), (f"{name}()",))
+                                 for r, c in d.binding.calls.items()})
+            d.binding.calls.clear()
+        if len(d.found) > len(best.found):
+            best = d
+    return best
+
+
+def _decide(a: Assignment, facts: Facts, load: LoadFrame, options: dict[str, str],
+            instance: Instance | None = None) -> Decision:
     keys = Keys(a)
     found, unfound = find_roles(a, load.functions, facts, options)
     params = {role: load.functions[f.function].params for role, f in found.items()}
@@ -82,11 +104,12 @@ def decide(a: Assignment, facts: Facts, load: LoadFrame, options: dict[str, str]
     data, per_sample = _data(facts)
     steps = tuple(s for u in facts.updates if (s := _at_call_site(facts, u.function, u.step)) is not None)
     report = sorted({*data, *(s for s in steps if isinstance(s, str)), *_program_inputs(a, keys, load)})
-    trace = Trace(weights=dict(weights.names), packed=weights.packed,
+    traced = instance is None  # a class's weights live in the program's own instance, which the trace cannot name
+    trace = Trace(weights=dict(weights.names) if traced else {}, packed=weights.packed if traced else None,
                   members=list(a.weights), rounds=TRACE_ROUNDS, report=report)
     binding = Binding(framework=a.framework, make=make, packs=packs, calls=calls, inject=inject, outputs=outputs,
                       weights=list(a.weights), weight_globals=dict(weights.names), packed_weights=packed, trace=trace,
-                      layout=_layout(a, packed, calls))
+                      layout=_layout(a, packed, calls), instance=instance)
     return Decision(binding, found, unfound, unbindable, weights, params, data, steps, per_sample)
 
 

@@ -17,15 +17,21 @@ def described(a: Assignment, d: Decision, load: LoadFrame, layout: LayoutFrame |
     weights = _weights(a, d, layout)
     if weights is not None:
         out["weights"] = weights
+    instance = d.binding.instance
+    owner = f"{instance.cls}()." if instance is not None else ""  # a method, called on a fresh instance
+    signatures = load.through(instance.cls).functions if instance is not None else load.functions
     for role, found in d.found.items():
         how = t(HOW[found.how], accepted=a.roles[role].names[0])
+        if instance is not None:
+            how += t("common.paren", text=t("binding.how.method", cls=instance.cls))
         call = d.binding.calls.get(role)
+        name = f"{instance.cls}.{found.function}" if instance is not None else found.function
         if call is None:
-            out[role] = Bound(name=found.function, how=how)
+            out[role] = Bound(name=name, how=how)
             continue
-        params = load.functions[found.function].params
+        params = signatures[found.function].params
         shown = [p if p == k else f"{p}={k}" for p, k in zip(params, call.args)]
-        out[role] = Bound(name=found.function, call=f"{found.function}({', '.join(shown)})", how=how)
+        out[role] = Bound(name=name, call=f"{owner}{found.function}({', '.join(shown)})", how=how)
     if "update" in a.roles and "update" not in out and d.data:
         out["training"] = Bound(name="__main__", how=t("binding.how.loop", data=t("common.names").join(d.data)))
     return out

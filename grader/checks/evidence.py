@@ -46,9 +46,13 @@ class Evidence:
         c = self.a.checks[check]
         return c.points, c.tolerance or Tolerance(rtol=1e-6, atol=1e-9)
 
-    def hint(self, check: str) -> list[str]:
+    def hint(self, check: str, step: float | None = None) -> list[str]:
+        """The check's hint; a `{step}` in it is the step the submission uses (the homework's where unknown)."""
         hint = self.a.checks[check].hint
-        return [hint.text(current())] if hint else []
+        if not hint:
+            return []
+        shown = step if step is not None and math.isfinite(step) and step > 0 else self.a.given.step
+        return [hint.text(current()).replace("{step}", f"{shown:g}")]
 
     def values(self, case: Case, seen: Observed) -> dict[str, float] | None:
         """The case as the child ran it: a case that starts from the submission's own weights takes them

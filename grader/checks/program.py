@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from ..feedback import CheckResult
 from ..i18n import t
 from .evidence import Evidence
-from .verdicts import lost
+from .verdicts import lost, missing_fix, missing_module
 
 
 def check_runs(ev: Evidence, done: Mapping[str, CheckResult]) -> CheckResult:
@@ -18,17 +18,31 @@ def check_runs(ev: Evidence, done: Mapping[str, CheckResult]) -> CheckResult:
         return CheckResult(id="runs", status="error", score=0, max_score=points, hints=hints,
                            message=lost(ev.run, ev.a.limits.main_seconds))
     e = main.error
+    refused = "\n" + t("checks.runs.refused", why=ev.source.refused) if ev.source.refused else ""
     if e is None:
-        return CheckResult(id="runs", status="pass", score=points, max_score=points, message=t("checks.runs.pass"))
+        return CheckResult(id="runs", status="pass", score=points, max_score=points,
+                           message=t("checks.runs.pass") + refused)
+    where = ev.source.place(e.line, e.function)
     if e.code == "timeout":
-        message = t("checks.runs.timeout", seconds=ev.a.limits.main_seconds)
+        message = t("checks.runs.timeout", seconds=ev.a.limits.main_seconds) + "\n" + _fewer_rounds(ev)
     elif e.code == "exit":
-        message = t("checks.runs.exit", code=e.exit_code, where=ev.source.place(e.line, e.function))
+        message = t("checks.runs.exit", code=e.exit_code, where=where)
+    elif (module := missing_module(e)) is not None:
+        message = t("checks.runs.no_module", module=module, where=where, fix=missing_fix(ev.a, module))
     else:
-        message = t("checks.runs.raised", type=e.type, where=ev.source.place(e.line, e.function), message=e.message)
+        message = t("checks.runs.raised", type=e.type, where=where, message=e.message)
         if e.type == "EOFError" or e.line is not None and "input(" in ev.source.line(e.line):
             message += "\n" + t("checks.runs.input")
-    return CheckResult(id="runs", status="error", score=0, max_score=points, hints=hints, message=message)
+    return CheckResult(id="runs", status="error", score=0, max_score=points, hints=hints, message=message + refused)
+
+
+def _fewer_rounds(ev: Evidence) -> str:
+    """How to make a program that ran out of time finish: fewer rounds of its own loop (the grader runs
+    its rounds itself), or a longer limit."""
+    rounds = [n for n in ev.facts.ranges if n >= 100]
+    if rounds:
+        return t("checks.runs.fewer_epochs_of", rounds=max(rounds), fewer=max(10, max(rounds) // 100))
+    return t("checks.runs.fewer_epochs")
 
 
 def check_policy(ev: Evidence, done: Mapping[str, CheckResult]) -> CheckResult:

@@ -311,7 +311,7 @@ def check_update(ev: Evidence, done: Mapping[str, CheckResult]) -> CheckResult:
         result.message += t("common.paren", text=notes[0])
     shown = set(seen_mistakes.values())
     if result.status == "fail" and len(seen_mistakes) == len(verdicts) and len(shown) == 1:
-        return with_diagnosis(result, sorted(shown))
+        return with_diagnosis(result, sorted(shown), ev.a.framework)
     return result
 
 

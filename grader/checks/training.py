@@ -117,7 +117,8 @@ def check_training(ev: Evidence, done: Mapping[str, CheckResult]) -> CheckResult
         "checks.training.pass", rounds=plan.rounds(ev.a, ev.cases[0]), hidden_rounds=ev.a.training.rounds,
         judged=judged, hidden=hidden_text(verdicts)))
     if result.status == "fail" and "update" in done:  # gradients piling up show across rounds
-        return with_diagnosis(result, [i for i in done["update"].diagnosis if MISTAKES[i].check == "training"])
+        return with_diagnosis(result, [i for i in done["update"].diagnosis if MISTAKES[i].check == "training"],
+                              ev.a.framework)
     return result
 
 
@@ -126,11 +127,12 @@ def check_training(ev: Evidence, done: Mapping[str, CheckResult]) -> CheckResult
 
 def _from_main(ev: Evidence, done: Mapping[str, CheckResult]) -> CheckResult:
     points, tol = ev.spec("training")
+    hints = ev.hint("training")
 
     def verdict(status: CheckStatus, message: str, ids: list[str] | None = None) -> CheckResult:
         result = CheckResult(id="training", status=status, score=points if status == "pass" else 0.0,
-                             max_score=points, hints=ev.hint("training"), message=message)
-        return with_diagnosis(result, ids or [])
+                             max_score=points, hints=hints, message=message)
+        return with_diagnosis(result, ids or [], ev.a.framework)
 
     main = ev.seen.main
     if main is None:
@@ -144,6 +146,7 @@ def _from_main(ev: Evidence, done: Mapping[str, CheckResult]) -> CheckResult:
     if not steps or not steps[0].weights or len(steps[0].weights) != len(members):
         return skipped(ev, "training", t("checks.training.no_weights"))
     step, how = _step(ev, main)
+    hints = ev.hint("training", step)  # its own step, not the homework's: `w.data -= 0.05 * ...`
     problem, ids = _mechanics(ev, main, members, step)
     settings = _settings(ev, main, step, how)
     if problem:  # an error where the loop also crashed (the problem is why, as far as the trace shows)
@@ -265,10 +268,10 @@ def _settings(ev: Evidence, main: MainFrame, step: float, how: str) -> str:
         epochs = n // len(xs) if n % len(xs) == 0 else None
         shown = t("checks.training.data", x=_list(xs), y=_list(ys))
         if epochs is not None:
-            return t("checks.training.settings_epochs", updates=n, epochs=epochs, samples=len(xs), step=step,
+            return t("checks.training.settings_epochs", count=n, epochs=epochs, samples=len(xs), step=step,
                      data=shown)
-        return t("checks.training.settings_data", updates=n, step=step, data=shown)
-    return t("checks.training.settings", updates=n, step=step)
+        return t("checks.training.settings_data", count=n, step=step, data=shown)
+    return t("checks.training.settings", count=n, step=step)
 
 
 def _list(values: list[float]) -> str:

@@ -4,20 +4,22 @@ words for what went wrong in the child."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from reference.mistakes import REFERENCE, Mistake, applicable
+from reference.mistakes import MISTAKES, REFERENCE, Mistake, applicable
 
 from ..compare import Mismatch, compare
 from ..expected import expected
 from ..feedback import CaseDetail, CaseMismatch, CheckResult, CheckStatus, HiddenTally
 from ..frames import Observed
-from ..i18n import t
+from ..i18n import current, t
 from ..plan import Case
 from ..protocol import ChildError
 from ..sandbox import ChildRun
+from ..spec import Assignment
 from .evidence import Evidence
 
 SHOWN = 4  # mismatches listed in a message
@@ -40,6 +42,23 @@ def lost(run: ChildRun, limit: float) -> str:
     if run.ended.startswith("exit code") or run.ended == "ok":
         return t("checks.lost.exited")
     return t("checks.lost.other", how=run.ended)
+
+
+def missing_module(e: ChildError) -> str | None:
+    """The module an import could not find (`No module named 'seaborn'`), if that is what happened."""
+    if e.code != "raised" or e.type not in ("ModuleNotFoundError", "ImportError"):
+        return None
+    match = re.search(r"No module named '([\w.]+)'", e.message)
+    return match.group(1) if match else None
+
+
+def missing_fix(a: Assignment, module: str) -> str:
+    """How to do without a module the sandbox lacks: the packages it has, and what to change."""
+    provided = t("common.names").join(["numpy", *(["torch"] if a.framework == "torch" else []), "matplotlib",
+                                       *a.packages])
+    if module.split(".")[0] == "IPython":
+        return t("grade.fix_ipython", provided=provided)
+    return t("grade.fix_module", module=module.split(".")[0], provided=provided)
 
 
 def raised(ev: Evidence, role: str | None, error: ChildError, hidden: bool) -> str:
@@ -166,16 +185,18 @@ def diagnosed(ev: Evidence, result: CheckResult, role: str, probe: str, observe:
     if result.status != "fail":
         return result
     ids = [m.id for m in candidates(ev) if all(v.ok for v in per_case(ev, result.id, role, probe, observe, m))]
-    return with_diagnosis(result, ids)
+    return with_diagnosis(result, ids, ev.a.framework)
 
 
-def with_diagnosis(result: CheckResult, ids: list[str]) -> CheckResult:
-    """The mistake's name and explanation join the message; its fix leads the hints."""
+def with_diagnosis(result: CheckResult, ids: list[str], framework: str) -> CheckResult:
+    """The mistake's name and explanation join the message; its fix leads the hints. Each in the words written
+    for the assignment's framework (a numpy submission is not told to call MSELoss)."""
     if not ids:
         return result
-    message = result.message + "".join("\n" + t("checks.likely_mistake", name=t(f"mistakes.{i}.name"),
-                                                 explanation=t(f"mistakes.{i}.explanation")) for i in ids)
-    hints = [t("checks.fix", fix=t(f"mistakes.{i}.fix")) for i in ids] + result.hints
+    texts = [MISTAKES[i].text[current()].written_for(framework) for i in ids]
+    message = result.message + "".join("\n" + t("checks.likely_mistake", name=x.name, explanation=x.explanation)
+                                       for x in texts)
+    hints = [t("checks.fix", fix=x.fix) for x in texts] + result.hints
     return result.model_copy(update={"diagnosis": ids, "message": message, "hints": hints})
 
 

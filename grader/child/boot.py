@@ -112,6 +112,7 @@ def run_child(job_fd: int, result_fd: int) -> None:
     disk = quota.mount_scratch(mounts, scratch, uid, limits["scratch_bytes"], limits["scratch_files"])
     if not disk:
         quota.own_scratch(scratch, uid)
+    quota.stage(scratch, job["files"])
     os.chdir(scratch)
     user = identity.become(uid, limits["tasks"])
     hidden = job.get("hidden", [])

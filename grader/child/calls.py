@@ -34,6 +34,29 @@ class Caller:
         self.inject: dict[str, dict[str, str]] = binding["inject"]
         self.outputs: dict[str, list[str]] = binding["outputs"]
         self.module = module
+        self.instance_of: dict[str, Any] | None = binding.get("instance")
+        self.instance: Any = None  # the fresh object whose methods play the roles (a class style)
+
+    def renew(self) -> None:
+        """A fresh instance for the next probe (a class style), so no case inherits another's state."""
+        if self.instance_of is not None:
+            cls = self.module.get(self.instance_of["cls"])
+            if not isinstance(cls, type):
+                raise Unbound(self.instance_of["cls"])
+            self.instance = cls()
+
+    @property
+    def held(self) -> dict[str, Any]:
+        """Where the plan's names live: the instance's attributes over the module's globals."""
+        if self.instance is None:
+            return self.module
+        return {**self.module, **getattr(self.instance, "__dict__", {})}
+
+    def _set(self, name: str, value: Any) -> None:
+        if self.instance is not None and name in self.instance_of["attributes"]:  # type: ignore[index]
+            setattr(self.instance, name, value)
+        else:
+            self.module[name] = value
 
     def has(self, role: str) -> bool:
         return role in self.calls
@@ -51,14 +74,15 @@ class Caller:
         A call that takes forward's outputs (`loss(y_pred, y)`, `back_propagate(out_o1, ...)`) gets
         the submission's own forward of the same values, computed first unless already there."""
         c = self.calls[role]
-        fn = self.module.get(c["function"])
+        name = c["function"]
+        fn = getattr(self.instance, name, None) if self.instance is not None else self.module.get(name)
         if not callable(fn):
             raise Unbound(c["function"])
         if any(k not in values for k in self.needs(role)):
             self.feed(values)
         for name, key in self.inject.get(role, {}).items():
             if key in values:
-                self.module[name] = values[key]
+                self._set(name, values[key])
         return fn(*[values[k] for k in c["args"]])
 
     def feed(self, values: dict[str, Any]) -> dict[str, float]:

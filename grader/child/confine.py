@@ -23,6 +23,7 @@ import glob
 import importlib.machinery
 import os
 import site
+import stat
 import struct
 import sys
 import tempfile
@@ -42,6 +43,7 @@ _NET_BIND_TCP, _NET_CONNECT_TCP = 1 << 0, 1 << 1
 _SCOPE_ABSTRACT_UNIX, _SCOPE_SIGNAL = 1 << 0, 1 << 1
 READ_ONLY = ["/usr", "/lib", "/lib64", "/etc", "/dev", "/proc/self", "/proc/cpuinfo", "/proc/meminfo",
              "/sys/devices/system/cpu", "/sys/fs/cgroup"]
+PUBLIC_ONLY = ("/etc", "/dev")  # allowed by their entries' modes: see _public
 WRITABLE_DEVICES = ["/dev/null"]
 OWN_PACKAGES = ("grader", "reference", "assignments")
 
@@ -66,8 +68,9 @@ def _package_dirs() -> frozenset[str]:
 
 
 @functools.cache
-def readable_roots(extra: tuple[str, ...]) -> list[str]:
-    """Python's prefixes and libraries, minus the grader's own packages (and their dist-info).
+def readable_roots(extra: tuple[str, ...]) -> list[tuple[str, int]]:
+    """Python's prefixes and libraries, minus the grader's own packages (and their dist-info), each with
+    the rights its rule grants (a folder of /etc or /dev holding private files: listing only).
 
     Cached: the fork server computes it once (see hold_roots) and every child inherits it.
     """
@@ -79,7 +82,31 @@ def readable_roots(extra: tuple[str, ...]) -> list[str]:
     for folder in packages:  # a package folder outside every prefix (added by a .pth file): its entries too
         if not any(folder.startswith(r.rstrip("/") + "/") for r in roots) and os.path.isdir(folder):
             out.extend(os.path.join(folder, n) for n in os.listdir(folder) if not _own(n))
-    return sorted(set(out))
+    return sorted({rule for r in out for rule in (_public(r)[1] if r in PUBLIC_ONLY else [(r, _READ)])})
+
+
+def _public(path: str) -> tuple[bool, list[tuple[str, int]]]:
+    """Whether everything below `path` is readable by anyone, and the rules to allow it: `path` itself if
+    so, else its entries that are, and listing the folder. The child keeps CAP_DAC_READ_SEARCH, which
+    ignores a file's mode: a rule on all of /etc would let it open /etc/shadow, one on /dev a raw disk. A
+    sticky folder (/dev/shm) is left out: what others put there later would be readable. Links are
+    allowed: Landlock judges their targets."""
+    try:
+        mode = os.lstat(path).st_mode
+    except OSError:
+        return False, []
+    if stat.S_ISLNK(mode) or not stat.S_ISDIR(mode) and mode & stat.S_IROTH:
+        return True, [(path, _READ)]
+    if not stat.S_ISDIR(mode) or not (mode & stat.S_IROTH and mode & stat.S_IXOTH) or mode & stat.S_ISVTX:
+        return False, []
+    try:
+        names = sorted(os.listdir(path))
+    except OSError:
+        return False, []
+    parts = [_public(os.path.join(path, n)) for n in names]
+    if all(whole for whole, _ in parts):
+        return True, [(path, _READ)]
+    return False, [(path, _READ_DIR), *(rule for _, rules in parts for rule in rules)]
 
 
 def _entries_but_own(root: str, packages: frozenset[str]) -> list[str]:
@@ -128,14 +155,14 @@ _held: list[tuple[str, int, int]] = []  # (path, O_PATH descriptor, rights) of t
 
 def hold_roots(extra_readable: tuple[str, ...]) -> list[int]:
     """Open the read-only rules' paths once, in the fork server: a forked child then only adds the rules
-    (~170 paths: opening them was most of Landlock's cost per child). The descriptors to keep open.
+    (~350 paths: opening them was most of Landlock's cost per child). The descriptors to keep open.
 
     Not /proc/self: opened here it would be the server's own; each child opens its own. The package
     folders outside Python's path are listed now too (see unimportable): children inherit the listings."""
     if not _held:
-        for path in readable_roots(extra_readable):
+        for path, rights in readable_roots(extra_readable):
             if not _per_process(path):
-                _held.extend((path, *rule) for rule in _opened(path, _READ))
+                _held.extend((path, *rule) for rule in _opened(path, rights))
         importlib.machinery.PathFinder.find_spec("bpgrade-none", _other_package_dirs())
     return [fd for _, fd, _ in _held]
 
@@ -162,7 +189,7 @@ def restrict_files(scratch: str, extra_readable: list[str], hidden: list[str]) -
     withheld = frozenset(hidden)
     paths = readable_roots(tuple(extra_readable))
     held = [(path, fd, rights) for path, fd, rights in _held]
-    held += [(path, *r) for path in paths if not _held or _per_process(path) for r in _opened(path, _READ)]
+    held += [(path, *r) for path, rights in paths if not _held or _per_process(path) for r in _opened(path, rights)]
     _held.clear()
     try:
         done = _restrict_files(scratch, [(fd, rights) for path, fd, rights in held if not _withheld(path, withheld)])

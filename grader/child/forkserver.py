@@ -30,6 +30,7 @@ import select
 import signal
 import socket
 import sys
+import tempfile
 import threading
 import traceback
 from collections.abc import Callable
@@ -122,6 +123,7 @@ def _child(request: dict[str, Any], fds: list[int], held: set[int], sock: socket
         del sock, wake_r, wake_w
         os.environ.clear()
         os.environ.update(request["env"])
+        tempfile.tempdir = None  # the server's cached one is its read-only config folder: the run's TMPDIR instead
         os.chdir(request["env"]["HOME"])
         run_child(job, result)
         code = 0

@@ -10,6 +10,7 @@ from __future__ import annotations
 import __future__
 
 import ast
+import functools
 import inspect
 import math
 import os
@@ -24,6 +25,7 @@ from grader.protocol import (
     BackwardResult,
     CallResult,
     ChildError,
+    ClassShape,
     DoneFrame,
     Kind,
     LayoutFrame,
@@ -43,6 +45,7 @@ from .runtime import Emitter, child_error, limited, new_module, patch_runtime
 from .values import Builder, is_tensor, kind, numbers, returned, scalar, several, spread
 
 MAX_GLOBALS = 200  # globals described for binding
+MAX_CLASSES = 8  # classes of the file described (each made once, to see its attributes)
 
 
 class NotTensor(Exception):
@@ -77,6 +80,8 @@ class Session:
 
     def _namespace(self, name: str) -> dict[str, Any]:
         os.chdir(self.job["scratch"])  # the probes' module may have moved elsewhere
+        if self.job["scratch"] not in sys.path:  # its helpers, copied beside it: `from utils import sigmoid`
+            sys.path.insert(0, self.job["scratch"])
         patch_runtime()
         self.module = new_module(name, self.filename).__dict__
         return self.module
@@ -94,18 +99,27 @@ class Session:
                 if error.code in ("timeout", "exit"):
                     break  # python itself would stop here
         functions = {n: sig for n, v in list(module.items()) if (sig := self._signature(v)) is not None}
-        described: dict[str, Kind] = {}
-        for n, v in list(module.items()):
-            if len(described) < MAX_GLOBALS and not n.startswith("__") and (k := kind(v)) is not None:
-                described[n] = k
-        return LoadFrame(kind="load", error=error, functions=functions, globals=described)
+        mine = [(n, v) for n, v in list(module.items()) if isinstance(v, type) and v.__module__ == "submission"]
+        classes = {n: self._shape(v) for n, v in mine[:MAX_CLASSES]}
+        return LoadFrame(kind="load", error=error, functions=functions, globals=_described(module), classes=classes)
 
-    def _signature(self, fn: Any) -> Signature | None:
-        """A function the submission's own file defines, with its positional parameters."""
+    def _shape(self, cls: type) -> ClassShape:
+        """A class of the file: its own methods, without `self`, and the attributes of a trial instance."""
+        methods = {n: sig for n, v in list(vars(cls).items())
+                   if not n.startswith("__") and (sig := self._signature(v, bound=True)) is not None}
+        try:
+            made = limited(self.time_left(self.job["limits"]["probe_seconds"]), cls)
+        except BaseException as e:  # noqa: BLE001 - its __init__ may raise anything, or need arguments
+            return ClassShape(methods=methods, attributes={}, error=self.error(e))
+        return ClassShape(methods=methods, attributes=_described(getattr(made, "__dict__", {})))
+
+    def _signature(self, fn: Any, bound: bool = False) -> Signature | None:
+        """A function the submission's own file defines, with its positional parameters (a method's
+        without its first, `self`)."""
         if not isinstance(fn, types.FunctionType) or fn.__code__.co_filename != self.filename:
             return None
         try:
-            params = list(inspect.signature(fn).parameters.values())
+            params = list(inspect.signature(fn).parameters.values())[1 if bound else 0:]
         except (TypeError, ValueError):
             return None
         positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
@@ -121,9 +135,14 @@ class Session:
         self.builder = Builder(binding)
         self.binding = binding
         self.first_rounds: dict[str, dict[str, Any]] = {}  # train probe id -> what its first round saw
-        if binding["layout"] is not None:
-            self.emit(self._layout(binding["layout"]))
-        initial = self._own_weights(binding)
+        initial: dict[str, float | None] = {}
+        try:
+            limited(self.time_left(self.job["limits"]["probe_seconds"]), self.caller.renew)
+            if binding["layout"] is not None:
+                self.emit(self._layout(binding["layout"]))
+            initial = self._own_weights(binding)
+        except BaseException:  # noqa: BLE001 - each probe meets the same failure again, and reports it
+            pass
         for probe in plan["probes"]:
             case = dict(probe["case"])
             if probe["own_weights"]:
@@ -131,8 +150,7 @@ class Session:
             frame = ProbeFrame(kind="probe", id=probe["id"], case=case)
             try:
                 frame.result = self.reused(probe) or limited(
-                    self.time_left(self.job["limits"]["probe_seconds"]),
-                    lambda probe=probe, case=case: PROBES[probe["kind"]](self, case, probe))  # type: ignore[misc]
+                    self.time_left(self.job["limits"]["probe_seconds"]), functools.partial(self._fresh, probe, case))
             except BaseException as e:  # noqa: BLE001
                 frame.error = self.error(e)
             self.emit(frame)
@@ -172,7 +190,13 @@ class Session:
             if isinstance(got, list) and len(got) == len(trace["members"]):
                 return dict(zip(trace["members"], got))
             return {}
-        return {k: scalar(self.module[g]) for k, g in trace["weights"].items() if g in self.module}
+        held = self.caller.held
+        return {k: scalar(held[g]) for k, g in (trace["weights"] or binding["weight_globals"]).items() if g in held}
+
+    def _fresh(self, probe: dict[str, Any], case: dict[str, Any]) -> Any:
+        """Carry out a probe on a fresh instance (a class style): no case inherits another's state."""
+        self.caller.renew()
+        return PROBES[probe["kind"]](self, case, probe)
 
     def reused(self, probe: dict[str, Any]) -> dict[str, Any] | None:
         """What the first training round of the same case observed for this probe's call, if it got that far."""
@@ -230,6 +254,15 @@ class Session:
             mapped = ""
         return sorted(m for m in self.job["forbidden_modules"]
                       if any(k == m or k.startswith(m + ".") for k in list(sys.modules)) or f"/{m}/" in mapped)
+
+
+def _described(namespace: dict[str, Any]) -> dict[str, Kind]:
+    """The values of a namespace (a module's globals, an instance's attributes) that hold numbers."""
+    described: dict[str, Kind] = {}
+    for n, v in list(namespace.items()):
+        if len(described) < MAX_GLOBALS and not n.startswith("__") and (k := kind(v)) is not None:
+            described[n] = k
+    return described
 
 
 def _statements(source: str, filename: str) -> list[types.CodeType]:
@@ -367,9 +400,9 @@ def _updated(s: Session, result: Any) -> Any:
     trace = s.binding["trace"]
     if trace["packed"] is not None and trace["packed"] in s.module:
         return s.module[trace["packed"]]
-    globals_ = s.binding["weight_globals"]
-    if globals_ and all(g in s.module for g in globals_.values()):
-        return [s.module[globals_[k]] for k in s.binding["weights"]]
+    globals_, held = s.binding["weight_globals"], s.caller.held
+    if globals_ and all(g in held for g in globals_.values()):
+        return [held[globals_[k]] for k in s.binding["weights"]]
     return None
 
 

@@ -9,10 +9,12 @@ still root and before the submission runs:
 * scratch: a tmpfs of bounded size and file count mounted on the scratch folder in the child's own
   mount namespace (boot.unshare_namespaces), owned by the child's uid. Many files each under
   RLIMIT_FSIZE fill that tmpfs, never the disk, and it is gone with the child: nothing to clean up.
+  The files copied beside the submission are written into it then (`stage`).
 """
 
 from __future__ import annotations
 
+import base64
 import ctypes
 import os
 
@@ -55,3 +57,18 @@ def own_scratch(scratch: str, uid: int | None) -> None:
     """Give the scratch folder to `uid` where it is not a tmpfs mounted for it (a folder on disk)."""
     if uid is not None and os.geteuid() == 0:
         os.chown(scratch, uid, uid)
+
+
+def stage(scratch: str, files: dict[str, str]) -> None:
+    """Write a submission's helpers and data (relative path -> base64, chosen and bounded by the parent's
+    grader/beside.py) into the scratch folder, read-only, before the submission runs: what `python hw2.py`
+    finds beside the file on the student's machine. A path that would leave the folder is not written."""
+    root = os.path.realpath(scratch)
+    for rel, data in files.items():
+        target = os.path.realpath(os.path.join(root, rel))
+        if not target.startswith(root + os.sep) or os.path.exists(target):
+            continue
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        with open(target, "xb") as f:
+            f.write(base64.b64decode(data))
+        os.chmod(target, 0o444)

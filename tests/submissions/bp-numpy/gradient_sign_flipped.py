@@ -1,0 +1,54 @@
+import numpy as np
+
+
+def sigmoid(z):
+    return 1 / (1 + np.exp(-z))
+
+
+def forward_propagate(x1, x2, y1, y2, w1, w2, w3, w4, w5, w6, w7, w8):
+    out_h1 = sigmoid(w1 * x1 + w3 * x2)
+    out_h2 = sigmoid(w2 * x1 + w4 * x2)
+    out_o1 = sigmoid(w5 * out_h1 + w7 * out_h2)
+    out_o2 = sigmoid(w6 * out_h1 + w8 * out_h2)
+    error = (1 / 2) * (out_o1 - y1) ** 2 + (1 / 2) * (out_o2 - y2) ** 2
+    return out_o1, out_o2, out_h1, out_h2, error
+
+
+def back_propagate(out_o1, out_o2, out_h1, out_h2):
+    # 误差 = 真实值 - 预测值
+    delta_o1 = (y1 - out_o1) * out_o1 * (1 - out_o1)
+    delta_o2 = (y2 - out_o2) * out_o2 * (1 - out_o2)
+    d_w5 = delta_o1 * out_h1
+    d_w7 = delta_o1 * out_h2
+    d_w6 = delta_o2 * out_h1
+    d_w8 = delta_o2 * out_h2
+    delta_h1 = (delta_o1 * w5 + delta_o2 * w6) * out_h1 * (1 - out_h1)
+    delta_h2 = (delta_o1 * w7 + delta_o2 * w8) * out_h2 * (1 - out_h2)
+    d_w1 = delta_h1 * x1
+    d_w3 = delta_h1 * x2
+    d_w2 = delta_h2 * x1
+    d_w4 = delta_h2 * x2
+    return d_w1, d_w2, d_w3, d_w4, d_w5, d_w6, d_w7, d_w8
+
+
+def update_w(step, w1, w2, w3, w4, w5, w6, w7, w8):
+    w1 = w1 - step * d_w1
+    w2 = w2 - step * d_w2
+    w3 = w3 - step * d_w3
+    w4 = w4 - step * d_w4
+    w5 = w5 - step * d_w5
+    w6 = w6 - step * d_w6
+    w7 = w7 - step * d_w7
+    w8 = w8 - step * d_w8
+    return w1, w2, w3, w4, w5, w6, w7, w8
+
+
+if __name__ == "__main__":
+    w1, w2, w3, w4, w5, w6, w7, w8 = 0.2, -0.4, 0.5, 0.6, 0.1, -0.5, -0.3, 0.8
+    x1, x2 = 0.5, 0.3
+    y1, y2 = 0.23, -0.07
+    for i in range(10):
+        out_o1, out_o2, out_h1, out_h2, error = forward_propagate(x1, x2, y1, y2, w1, w2, w3, w4, w5, w6, w7, w8)
+        print("第", i, "轮 损失:", error)  # 损失越来越大?
+        d_w1, d_w2, d_w3, d_w4, d_w5, d_w6, d_w7, d_w8 = back_propagate(out_o1, out_o2, out_h1, out_h2)
+        w1, w2, w3, w4, w5, w6, w7, w8 = update_w(1, w1, w2, w3, w4, w5, w6, w7, w8)
