@@ -94,7 +94,7 @@ def main() -> None:
     args = parser.parse_args()
     # what its assignments' children are kept from: bp-numpy's autograd libraries, nothing for torch's
     hidden = sorted({m for a in load_all().values() if a.framework == args.framework for m in a.forbidden_modules})
-    boot.preload(args.framework)
+    boot.preload(sandbox.preloads(args.framework))
     held = confine.hold_roots(())  # as the fork server does: the children add rules from these
     confine.compile_syscalls()  # and load this filter
     identity.drop_bounding()  # and inherit this bounding set

@@ -7,9 +7,10 @@ import os
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, NoReturn, Optional
+from typing import TYPE_CHECKING, NoReturn
 
 import typer
 
@@ -57,17 +58,19 @@ def _installed_version() -> str:
 def grade(
     path: Path = typer.Argument(..., help="The submission to grade: a .py script or .ipynb notebook (with --out: "
                                           "a class folder, or the .zip an LMS downloads)."),
-    assignment: Optional[str] = typer.Option(
+    assignment: str | None = typer.Option(
         None, "--assignment", "-a",
         help="Assignment id (linear, quadratic, bp-numpy, bp-torch); detected from the file's functions if omitted."),
-    task: Optional[str] = typer.Option(
-        None, "--task", "-t", help="Task of the assignment (e.g. relu for bp-torch); detected from the code if omitted."),
-    json_out: Optional[str] = typer.Option(
+    task: str | None = typer.Option(
+        None, "--task", "-t",
+        help="Task of the assignment (e.g. relu for bp-torch); detected from the code if omitted."),
+    json_out: str | None = typer.Option(
         None, "--json", help="Also write the feedback JSON to this file; '-' prints only the JSON on stdout."),
-    seed: Optional[int] = typer.Option(
+    seed: int | None = typer.Option(
         None, "--seed", help="Seed for the hidden randomized cases (instructors: keep yours private)."),
-    out: Optional[Path] = typer.Option(
-        None, "--out", "-o", help="Folder mode: where to write <stem>.json per submission, grades.csv and summary.json."),
+    out: Path | None = typer.Option(
+        None, "--out", "-o",
+        help="Folder mode: where to write <stem>.json per submission, grades.csv and summary.json."),
     jobs: int = typer.Option(
         os.cpu_count() or 1, "--jobs", "-j", min=1, help="Folder mode: submissions graded at the same time."),
     force: bool = typer.Option(
@@ -75,7 +78,7 @@ def grade(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Folder mode: no progress line, only the summary."),
     gradescope: bool = typer.Option(
         False, "--gradescope", help="Folder mode: also write gradescope/<stem>/results.json in Gradescope's format."),
-    plots: Optional[Path] = typer.Option(
+    plots: Path | None = typer.Option(
         None, "--plots", help="Draw the training loss against the reference's as DIR/<stem>.png (a folder: always, "
                               "in OUT/plots)."),
     view: str = typer.Option(
@@ -84,24 +87,28 @@ def grade(
     start: str = typer.Option(
         "fork", "--start", help="How each sandboxed child starts: fork (from a pre-imported server; Linux) "
                                 "or fresh (a new Python per child, slower)."),
-    lang: Optional[str] = typer.Option(
+    lang: str | None = typer.Option(
         None, "--lang", help="Language of the report, the JSON messages, hints and diagnoses: en or zh "
                              "(default: from the locale, LC_ALL / LC_MESSAGES / LANG; zh_* gives zh)."),
     bind: list[str] = typer.Option(
         [], "--bind", help="ROLE=NAME: use the file's function NAME as ROLE (forward, loss, backward, update); "
                            "repeatable. The report says how every role was bound."),
-    time_limit: Optional[float] = typer.Option(
+    time_limit: float | None = typer.Option(
         None, "--time-limit", min=1.0, help="Seconds the program's own __main__ may run (default: the "
                                             "assignment file's limits.main_seconds, 20)."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="List every sandbox protection in the report."),
     pick: str = typer.Option(
         "newest", "--pick", help="Folder mode, a student folder with several candidate files: grade the newest "
                                  "(default), the last by name (name), or the first matching a pattern ('*final*')."),
-    csv_bom: Optional[bool] = typer.Option(
+    csv_bom: bool | None = typer.Option(
         None, "--csv-bom/--no-csv-bom", help="Folder mode: grades.csv with a UTF-8 byte order mark, so that Excel "
                                              "(a Chinese Windows's too) opens it as UTF-8 (default: with --lang zh)."),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
                                  help="Print the grader's version and exit."),
+    watch: bool = typer.Option(
+        False, "--watch", help="Grade the file again each time it is saved (a notebook too), showing what changed, "
+                               "until Ctrl-C; torch stays imported, so a re-grade takes a fraction of a second. "
+                               "--json FILE is rewritten after each grading."),
 ) -> None:
     """Grade PATH (a file, or a folder or class .zip with --out) and print a report.
 
@@ -124,6 +131,9 @@ def grade(
             _usage(t("cli.bad_bind", bind=next(b for b in bind if "=" not in b)))
         options = Options(assignment=assignment, task=task, seed=seed, view=view, lang=lang,  # type: ignore[arg-type]
                           bind=roles, start=start, time_limit=time_limit)
+        if watch:
+            _watch(path, options, json_out, plots, verbose)  # until Ctrl-C
+            return
         if path.is_dir() or path.suffix.lower() == ".zip":
             if json_out is not None:
                 _usage(t("cli.json_with_folder", path=path, out=out or "DIR"))
@@ -212,6 +222,26 @@ class _MainNote:
             if self.shown:
                 sys.stderr.write("\r\033[K")
                 sys.stderr.flush()
+
+
+def _watch(path: Path, options: Options, json_out: str | None, plots: Path | None, verbose: bool) -> None:
+    """`grade FILE --watch`: until Ctrl-C (exit 130), or a usage error in the first grading (exit 2)."""
+    if path.is_dir() or path.suffix.lower() == ".zip":
+        _usage(t("cli.watch_folder", path=path))
+    from .grade import UsageError, choose_ids
+    from .watch import Unwatchable, watch
+
+    try:
+        choose_ids(options.assignment, options.task)
+        _prestart(path, options)
+        watch(path, options, json_out, plots, verbose)
+    except UsageError as e:
+        _usage(t("cli.usage_error", error=e))
+    except Unwatchable as e:
+        _usage(t("cli.unwatchable", path=path, error=e))
+    except KeyboardInterrupt:  # a running child is already killed (sandbox.run's finally)
+        typer.echo(t("cli.watch_stopped", path=path), err=True)
+        raise typer.Exit(130) from None
 
 
 def _grade_folder(folder: Path, out: Path | None, options: Options, b: Batch) -> None:

@@ -204,8 +204,10 @@ def converse(a: Assignment, facts: Facts, cases: list[plan.Case], text: str, fil
     conversation = Conversation(planner)
     lim = a.limits
     listener = _Watched(conversation, lambda: on_main(lim.main_seconds)) if on_main else conversation
-    run = sandbox.run({**plan.job(a, text, filename), "hidden": hidden or []}, listener, lim.total_seconds + 5,
-                      int(lim.total_seconds), lim.memory_mib, options.start, files=dict(files or {}))
+    job = {**plan.job(a, text, filename), "hidden": hidden or [],
+           "preload": sandbox.preloads(a.framework, facts.imports)}  # what the child imports before it is confined
+    run = sandbox.run(job, listener, lim.total_seconds + 5, int(lim.total_seconds), lim.memory_mib, options.start,
+                      files=dict(files or {}))
     return run, conversation, decisions[0] if decisions else None
 
 

@@ -14,26 +14,27 @@ left silently (`ChildRun.leftovers`).
 from __future__ import annotations
 
 import atexit
-import contextlib
 import base64
+import contextlib
 import json
 import os
+import queue
 import selectors
-import shutil
 import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-import queue
-from typing import Any, Callable, Iterator, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from . import cgroups
-from .protocol import SandboxFrame
+if TYPE_CHECKING:
+    from .protocol import SandboxFrame
+# imported where used (tempfile, shutil, cgroups): `grade FILE` imports this module to start the fork server
+# before anything else, so what the start does not need is not imported first
 
 HARNESS = Path(__file__).with_name("child") / "boot.py"
 # the names of the protections, as message keys of grader/locales/*.toml (the report shows them translated)
@@ -179,6 +180,8 @@ def _font_cache() -> tuple[str, bool]:
             return folder, False
     except OSError:
         pass
+    import tempfile
+
     return tempfile.mkdtemp(prefix="bpgrade-mpl-"), True
 
 
@@ -192,12 +195,14 @@ class ForkServer:
     Starting one returns at once: it imports while the grader goes on, and says when it is ready.
     """
 
-    def __init__(self, framework: str) -> None:
+    def __init__(self, modules: list[str], many: bool) -> None:
         self.config, self.temporary = _font_cache()
+        self.modules = modules
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         env = {**_environment(self.config), "MPLCONFIGDIR": self.config}
-        self.proc = subprocess.Popen(
-            [sys.executable, "-I", "-X", "utf8", "-B", str(HARNESS), "--serve", str(theirs.fileno()), framework],
+        self.proc = subprocess.Popen(  # it caches the harness's bytecode as the grader does (never its children)
+            [sys.executable, "-I", "-X", "utf8", *(["-B"] if sys.dont_write_bytecode else []), str(HARNESS),
+             "--serve", str(theirs.fileno()), ",".join(modules), "many" if many else "one"],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             pass_fds=(theirs.fileno(),), cwd=self.config, env=env, start_new_session=True)
         theirs.close()
@@ -269,12 +274,15 @@ class ForkServer:
                 return -signal.SIGKILL if self.gone else None
         return wait
 
-    def close(self) -> None:
+    def close(self, wait: bool = True) -> None:
+        """Stop it; `wait` until it has ended (a temporary font cache is removed only then)."""
         try:
             self.sock.shutdown(socket.SHUT_RDWR)  # wakes our listener's recv; the server sees EOF and ends
         except OSError:
             pass
         self.sock.close()
+        if not wait and not self.temporary:
+            return
         try:
             self.proc.wait(5)
         except subprocess.TimeoutExpired:
@@ -298,12 +306,16 @@ def forking(start: str) -> bool:
     return start == "fork" and FORKING
 
 
-@atexit.register
-def shutdown() -> None:
+def shutdown(wait: bool = True) -> None:
+    """Stop every fork server. At exit the grader does not wait for them to end: each ends at once by itself
+    when its socket closes, and waiting for that cost `grade FILE` ~7 ms."""
     with _servers_lock:
         for server in _servers.values():
-            server.close()
+            server.close(wait)
         _servers.clear()
+
+
+atexit.register(shutdown, wait=False)
 
 
 @contextlib.contextmanager
@@ -317,14 +329,24 @@ def aborting() -> Iterator[None]:
         _aborting.clear()
 
 
-def prestart(framework: str, start: str = "fork") -> None:
-    """Start the framework's fork server now (it imports torch meanwhile), when children are forked.
+def preloads(framework: str, imports: Collection[str] | None = None) -> list[str]:
+    """What a child of the framework has imported before it is confined: numpy, torch for a torch assignment,
+    and matplotlib where the file imports it (`imports` None: any file, as a batch's fork server serves)."""
+    return ["numpy", *(["torch"] if framework == "torch" else []),
+            *(["matplotlib"] if imports is None or "matplotlib" in imports else [])]
+
+
+def prestart(framework: str, start: str = "fork", imports: Collection[str] | None = None) -> None:
+    """Start the framework's fork server now (it imports torch meanwhile), when children are forked and none
+    serves yet: for every file of the framework and many children (a batch, a watch), or, given the `imports`
+    of the one file about to be graded, with only what that file needs (a numpy file need not wait for
+    matplotlib). A child whose server lacks a library the child needs imports it itself before it is confined.
 
     A server that cannot start is no error here: the first run reports it, as a verdict.
     """
     if forking(start):
         try:
-            _server(framework)
+            _server(framework, imports)
         except OSError:
             pass
 
@@ -336,13 +358,14 @@ def starting(framework: str) -> bool:
     return server is not None and server.alive and not server.ready
 
 
-def _server(framework: str) -> ForkServer:
+def _server(framework: str, imports: Collection[str] | None = None) -> ForkServer:
+    """The framework's serving fork server, started if none serves (see prestart for `imports`)."""
     with _servers_lock:
         server = _servers.get(framework)
         if server is None or not server.alive:
             if server is not None and not server.dirty:
                 server.close()  # a dirty one ends by itself once its running children have: they keep their waits
-            server = _servers[framework] = ForkServer(framework)
+            server = _servers[framework] = ForkServer(preloads(framework, imports), many=imports is None)
         return server
 
 
@@ -378,6 +401,10 @@ def run(job: dict[str, Any], listener: Listener, wall_seconds: float, cpu_second
     if _aborting.is_set():
         result.ended = "interrupted"
         return result
+    import tempfile
+
+    from . import cgroups
+
     scratch = tempfile.mkdtemp(prefix="bpgrade-")
     groups = cgroups.create(memory_mib * 1024 * 1024, TASKS)
     uid = None
@@ -452,6 +479,8 @@ def _remove(scratch: str) -> list[str]:
         except OSError:
             pass
         problems.append(f"{path}: {getattr(e, 'strerror', None) or e}")
+
+    import shutil
 
     if sys.version_info >= (3, 12):
         shutil.rmtree(scratch, onexc=failed)

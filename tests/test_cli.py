@@ -29,9 +29,10 @@ def grade(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedPro
 
 def test_help_explains_every_option():
     out = grade("--help").stdout
-    for option in ("--assignment", "--task", "--json", "--seed"):
+    for option in ("--assignment", "--task", "--json", "--seed", "--watch"):
         assert option in out
     assert "bp-numpy" in out and "'-' prints only the JSON" in out
+    assert "Grade the file again each time it is saved" in out
 
 
 def test_report_and_exit_1_on_the_seed_program():
@@ -211,3 +212,72 @@ def test_a_long_main_is_announced_on_a_terminal(monkeypatch: pytest.MonkeyPatch,
     err = capsys.readouterr().err
     assert "your program's own __main__ has been running" in err and "the limit is 20 s" in err
     assert err.endswith("\r\033[K")  # erased when the grading ends
+
+
+def test_watch_takes_one_file(tmp_path: Path):
+    r = grade(tmp_path, "--watch")
+    assert r.returncode == 2 and "--watch watches one .py or .ipynb file" in r.stderr and "Traceback" not in r.stderr
+    r = grade(tmp_path / "missing.py", "--watch")
+    assert r.returncode == 2 and "does not exist" in r.stderr
+
+
+def test_the_early_scan_knows_every_option_that_takes_a_value():
+    """grader/entry.py reads the command line before typer does (to start the fork server first): its list of
+    the options with values must be the command's own, or it would take a value for the file."""
+    import typer.main
+
+    from grader import entry
+    from grader.cli import app
+
+    valued = {o for p in typer.main.get_command(app).params
+              if p.param_type_name == "option" and not getattr(p, "is_flag", False) for o in p.opts}
+    assert set(entry.VALUED) == valued
+    assert entry.scan(["hw.py", "-a", "bp-torch", "--json=-", "--watch", "--bind", "forward=f", "-tbig"]) == (
+        ["hw.py"], {"--assignment": "bp-torch", "--json": "-", "--bind": "forward=f", "--task": "big"}, {"--watch"})
+    assert entry.scan(["--seed", "3", "--", "-odd.py"]) == (["-odd.py"], {"--seed": "3"}, set())
+
+
+@pytest.mark.parametrize("source, args, started", [
+    ("import torch\n", [], ("torch", "fork", {"torch"})),  # one grading: only what the file imports
+    ("import numpy as np, matplotlib.pyplot as plt\n", [], ("numpy", "fork", {"matplotlib"})),
+    ("from torch import tensor\n", ["--watch"], ("torch", "fork", None)),  # a watch: everything, many children
+    ("import torch\n", ["--assignment", "bp-numpy"], ("numpy", "fork", {"torch"})),  # the assignment decides
+    ("import numpy\n", ["-a", "linear", "--start", "fresh"], ("torch", "fresh", set())),
+    ("import torch\n", ["--assignment", "no-such"], None),  # cli.py says it is unknown
+    ("import torch\n", ["--help"], None),
+    ("import torch\n", ["-h"], None),
+])
+def test_the_fork_server_starts_before_the_grader_imports_itself(source: str, args: list[str],
+                                                                  started: tuple[str, str, set[str] | None] | None,
+                                                                  write, monkeypatch: pytest.MonkeyPatch):
+    from grader import entry, sandbox
+
+    calls: list[tuple[str, str, set[str] | None]] = []
+    monkeypatch.setattr(sandbox, "prestart", lambda framework, start, imports: calls.append(
+        (framework, start, None if imports is None else set(imports))))
+    path = write("hw.py", source)
+    entry._prestart([str(path), *args])
+    assert calls == ([started] if started else [])
+    entry._prestart([str(path.parent), *args])  # a folder: cli.py starts its server, for every file of it
+    assert calls == ([started] if started else [])
+
+
+@pytest.mark.parametrize("name", ["correct_seed001_fixed.py", "style_tkagg_backend.py"])
+def test_a_child_imports_what_its_one_file_server_lacks_before_it_is_confined(name: str):
+    """A server started for one file without matplotlib (the early guess can miss an import): its child
+    imports what the server lacks itself (before Landlock, from the job's preload list), a TkAgg backend
+    included, and the verdict is that of a server that preloaded everything."""
+    from grader import sandbox
+    from grader.grade import grade_file
+
+    path = SUBMISSIONS / "bp-numpy" / name
+    sandbox.shutdown()
+    sandbox.prestart("numpy", "fork", imports=set())
+    try:
+        lean = grade_file(path)
+        assert sandbox._servers["numpy"].modules == ["numpy"]
+    finally:
+        sandbox.shutdown()
+    full = grade_file(path)
+    assert sandbox._servers["numpy"].modules == ["numpy", "matplotlib"]
+    assert lean.all_passed and lean.model_dump(exclude={"seconds"}) == full.model_dump(exclude={"seconds"})

@@ -3,7 +3,10 @@
 Run as a script, never imported by the parent:
 
     python -I -X utf8 -B grader/child/boot.py JOB_FD RESULT_FD      a fresh child
-    python -I -X utf8 -B grader/child/boot.py --serve SOCKET_FD FRAMEWORK      the fork server
+    python -I -X utf8 [-B] grader/child/boot.py --serve SOCKET_FD MODULES one|many      the fork server
+
+(MODULES: what it preloads, comma-separated; many: it will fork many children, see forkserver.serve;
+-B where the grader writes no bytecode either.)
 
 The job arrives as JSON on one inherited pipe, observations leave as JSON lines on another;
 the child's stdout and stderr belong to the submission and are never read as results.
@@ -17,7 +20,7 @@ import resource  # at the top: the fork server imports it once, not each child
 import sys
 import time
 import traceback
-from typing import Callable
+from collections.abc import Callable
 
 # Run as a script (-I: no folder of ours is on the path): the package's root goes on the path for
 # the imports below and comes off again before the submission runs (main).
@@ -30,6 +33,7 @@ from grader.child import confine, forkserver, identity, quota  # noqa: E402
 from grader.child.probes import Session  # noqa: E402
 from grader.child.runtime import Emitter, real_exit  # noqa: E402
 from grader.protocol import SandboxFrame  # noqa: E402
+
 
 def unshare_namespaces() -> tuple[bool, bool]:
     """Namespaces of the child's own: (network, mounts).
@@ -61,26 +65,28 @@ def apply_limits(limits: dict[str, int]) -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
-def preload(framework: str, imported: Callable[[], None] = lambda: None) -> None:
-    """What every submission of the framework imports anyway: paid once in a fork server.
+def preload(modules: list[str], imported: Callable[[], None] = lambda: None) -> None:
+    """Import `modules` (numpy, torch, matplotlib: what the parent's sandbox.preloads chose) before the
+    child is confined: once in a fork server for all its children, or in a child whatever its server lacks.
 
     `imported` runs once numpy (and torch) are in, before matplotlib: the server's cue to start
     backing their memory by huge pages on the other core (see forkserver.py).
     """
     import numpy  # noqa: F401
 
-    if framework == "torch":
+    if "torch" in modules:
         import torch
 
         torch.set_num_threads(1)  # a forked child hangs on a parallel op its parent already ran
     imported()
-    try:
-        import matplotlib
+    if "matplotlib" in modules:
+        try:
+            import matplotlib
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot  # noqa: F401
-    except ImportError:
-        pass
+            matplotlib.use("Agg")
+            import matplotlib.pyplot  # noqa: F401
+        except ImportError:
+            pass
     try:
         import pyseccomp  # noqa: F401  (finds libseccomp now: that runs ldconfig, which exec would forbid)
     except (ImportError, RuntimeError, OSError):
@@ -102,7 +108,7 @@ def run_child(job_fd: int, result_fd: int) -> None:
     accounting = quota.join(job["cgroups"])
     limits, scratch, uid = job["rlimits"], job["scratch"], job["uid"]
     apply_limits(limits)
-    preload(job["framework"])
+    preload(job["preload"])  # what the fork server has already is imported, the rest is imported now
     disk = quota.mount_scratch(mounts, scratch, uid, limits["scratch_bytes"], limits["scratch_files"])
     if not disk:
         quota.own_scratch(scratch, uid)
@@ -131,7 +137,7 @@ def main() -> None:
     if _added:  # the submission must not import the grader's modules
         sys.path.remove(_ROOT)
     if sys.argv[1] == "--serve":
-        forkserver.serve(int(sys.argv[2]), sys.argv[3], run_child, preload)
+        forkserver.serve(int(sys.argv[2]), sys.argv[3].split(","), sys.argv[4] == "many", run_child, preload)
         return
     code = 0
     try:

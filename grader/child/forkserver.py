@@ -1,7 +1,7 @@
 """The fork server: one pre-imported Python that forks a fresh child per run.
 
-Run as `boot.py --serve SOCKET_FD FRAMEWORK`. It imports numpy (and torch,
-matplotlib) once; each request brings a run's pipes over a Unix socket (SCM_RIGHTS) and gets
+Run as `boot.py --serve SOCKET_FD MODULES one|many`. It imports the MODULES the grader chose (numpy,
+torch, matplotlib) once; each request brings a run's pipes over a Unix socket (SCM_RIGHTS) and gets
 a forked child that becomes its own session, takes those pipes as its only descriptors and
 then confines itself exactly as a freshly started child would. The server never sees an
 expected value: a request holds descriptors and a scratch path, the job travels on the pipe.
@@ -29,27 +29,37 @@ import resource
 import select
 import signal
 import socket
-import tempfile
 import sys
+import tempfile
 import threading
 import traceback
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 _exit = os._exit  # the harness replaces os._exit for the submission; the child must really end
 
 
-def serve(sock_fd: int, framework: str, run_child: Callable[[int, int], None],
-          preload: Callable[[str, Callable[[], None]], None]) -> None:
-    collapsing = threading.Thread(target=_huge_pages)  # torch's memory, while matplotlib imports
-    preload(framework, collapsing.start)
-    collapsing.join()  # no other thread may run when the server forks
+def serve(sock_fd: int, modules: list[str], many: bool, run_child: Callable[[int, int], None],
+          preload: Callable[[list[str], Callable[[], None]], None]) -> None:
+    """Import `modules`, prepare what every child would otherwise prepare itself, then fork a child per request.
+
+    A server that will fork `many` children (a batch, a watch) also backs its memory by huge pages, which
+    makes each fork and exit cheaper; one that serves a single grading skips that (it costs more than it
+    saves for one child).
+    """
+    collapsing = threading.Thread(target=_huge_pages) if many else None  # torch's memory, while matplotlib imports
+    preload(modules, collapsing.start if collapsing else lambda: None)
+    if collapsing:
+        collapsing.join()  # no other thread may run when the server forks
     from . import confine, identity
 
     held = set(confine.hold_roots((os.environ["MPLCONFIGDIR"],)))  # the children's Landlock rules, opened once
     confine.compile_syscalls()  # and their seccomp filter, compiled once
     identity.drop_bounding()  # and their capability bounding set, dropped once
     gc.freeze()  # the children's collections then leave the shared pages alone (fewer copies on write)
-    _huge_pages()  # what matplotlib added meanwhile: the rest is backed already, so this is quick
+    sys.dont_write_bytecode = True  # a child writes no bytecode: what it imports after the fork is its own
+    if many:
+        _huge_pages()  # what matplotlib added meanwhile: the rest is backed already, so this is quick
     sock = socket.socket(fileno=sock_fd)
     clean = _inherited()
     _send(sock, {"ready": True})
@@ -71,7 +81,7 @@ def serve(sock_fd: int, framework: str, run_child: Callable[[int, int], None],
             except OSError:
                 data, fds = b"", []
             if not data:
-                return  # the grader is gone; its children are killed by session
+                _exit(0)  # the grader is gone (its children are killed by session): nothing to tear down
             request = json.loads(data)
             if dirty or len(fds) != 4:
                 dirty = True
