@@ -266,6 +266,9 @@ PROGRAMS = [
     Program("bp-torch/bug_class_update_sign.py", Net(1, 10), NET_ATTRS, TORCH_CLASS, trains_right=False,
             mistake="update-sign-error"),
     Program("bp-torch/style_one_tensor_update_w.py", Net(1, 10), "w", TORCH_ONE_TENSOR),
+    Program("bp-torch/style_optim_sgd.py", Net(1, 50), W_ALL, torch_template("x1, x2, y1, y2")),
+    Program("bp-torch/bug_optim_no_zero_grad.py", Net(1, 50), W_ALL, torch_template("x1, x2, y1, y2"),
+            trains_right=False, mistake="gradients-never-zeroed"),
 ]
 BY_PATH = {p.path: p for p in PROGRAMS}
 
