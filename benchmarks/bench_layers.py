@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from grader import cgroups, sandbox  # noqa: E402
+from grader import cgroups, sandbox, scratch, spawn  # noqa: E402
 from grader.child import boot, confine, forkserver, identity, quota  # noqa: E402
 from grader.spec import load_all  # noqa: E402
 
@@ -41,7 +41,7 @@ def _timed(step: Callable[[], object]) -> float:
 
 def one_child(uid: int | None, hidden: list[str]) -> dict[str, float]:
     r, w = os.pipe()
-    scratch = tempfile.mkdtemp(prefix="bpgrade-bench-")
+    folder = tempfile.mkdtemp(prefix="bpgrade-bench-")
     t = time.perf_counter()
     groups = cgroups.create(LIMITS["memory_mib"] << 20, sandbox.TASKS)
     made = (time.perf_counter() - t) * 1000
@@ -59,10 +59,10 @@ def one_child(uid: int | None, hidden: list[str]) -> dict[str, float]:
         for name, layer in [("namespaces (network, mounts, IPC)", namespaces),
                             ("control groups (join)", lambda: quota.join(groups.procs if groups else [])),
                             ("rlimits", lambda: boot.apply_limits(LIMITS)),
-                            ("scratch tmpfs", lambda: quota.mount_scratch(mounts[0], scratch, uid, sandbox.SCRATCH_BYTES,
+                            ("scratch tmpfs", lambda: quota.mount_scratch(mounts[0], folder, uid, sandbox.SCRATCH_BYTES,
                                                                           sandbox.SCRATCH_FILES)),
                             ("own uid, capabilities", lambda: identity.become(uid, sandbox.TASKS)),
-                            ("landlock", lambda: confine.restrict_files(scratch, [], hidden)),
+                            ("landlock", lambda: confine.restrict_files(folder, [], hidden)),
                             ("seccomp", confine.restrict_syscalls),
                             (f"forbidden libraries checked ({len(hidden)})",
                              lambda: confine.unimportable(hidden) == hidden)]:
@@ -80,7 +80,7 @@ def one_child(uid: int | None, hidden: list[str]) -> dict[str, float]:
     times = json.loads(data)
     times["exit"] = (time.perf_counter() - t) * 1000
     t = time.perf_counter()
-    left = (groups.remove() if groups else []) + sandbox._remove(scratch)
+    left = (groups.remove() if groups else []) + scratch.remove(folder)
     assert not left, left
     times["grader: control groups and scratch folder"] = made + (time.perf_counter() - t) * 1000 if groups \
         else float("nan")
@@ -94,7 +94,7 @@ def main() -> None:
     args = parser.parse_args()
     # what its assignments' children are kept from: bp-numpy's autograd libraries, nothing for torch's
     hidden = sorted({m for a in load_all().values() if a.framework == args.framework for m in a.forbidden_modules})
-    boot.preload(sandbox.preloads(args.framework))
+    boot.preload(spawn.preloads(args.framework))
     held = confine.hold_roots(())  # as the fork server does: the children add rules from these
     confine.compile_syscalls()  # and load this filter
     identity.drop_bounding()  # and inherit this bounding set

@@ -12,7 +12,7 @@ import os
 import sys
 from pathlib import Path
 
-from . import sandbox
+from . import spawn
 from .batch import discover, write_atomic
 from .classfolder import holds_contract
 from .feedback import Feedback, error_feedback, render_text
@@ -35,7 +35,7 @@ def autograde(base: Path, assignment: str, task: str | None, lang: str) -> Feedb
     """Grade the submission under base/submission/, write base/results/results.json, print the staff's view;
     return the instructor's verdict."""
     a = load_all()[assignment]
-    sandbox.prestart(a.framework)  # torch imports in its server while the submission is looked for
+    spawn.prestart(a.framework)  # torch imports in its server while the submission is looked for
     with speaking(lang):
         fb = _verdict(base / "submission", assignment, task, lang, a.max_score)
         gradescope = results(fb.for_view("student"))

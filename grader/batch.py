@@ -25,7 +25,7 @@ from pydantic import ValidationError
 
 import reference
 
-from . import ASSIGNMENTS_DIR, report, sandbox, secret
+from . import ASSIGNMENTS_DIR, report, sandbox, secret, spawn
 from .beside import Beside
 from .classfolder import SUFFIXES, Skipped, Submission, Survey, hidden, keyed, survey
 from .detect import detect_assignment
@@ -216,15 +216,15 @@ def _prestart(first: Submission, options: Options) -> str | None:
     if assignment not in load_all():
         return None
     framework = load_all()[assignment].framework
-    sandbox.prestart(framework, options.start)
-    return framework if sandbox.forking(options.start) else None
+    spawn.prestart(framework, options.start)
+    return framework if spawn.forking(options.start) else None
 
 
 def _read_ahead(todo: list[Submission], framework: str) -> dict[Path, Source]:
     """Read and parse submissions while the fork server imports: the parent's core is idle meanwhile."""
     out: dict[Path, Source] = {}
     for sub in todo:
-        if not sandbox.starting(framework):
+        if not spawn.starting(framework):
             break
         if sub.problem:
             continue

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 import typer
 
-from . import sandbox
+from . import spawn
 from .console import encodable
 from .i18n import LANGS, default_language, speaking, t
 from .options import STARTS, VIEWS, Options
@@ -163,7 +163,7 @@ def _prestart(path: Path, options: Options) -> None:
     if not path.exists():
         _usage(t("cli.no_path", path=path))
     if options.assignment in load_all():  # its fork server imports torch while the grader imports the rest
-        sandbox.prestart(load_all()[options.assignment].framework, options.start)
+        spawn.prestart(load_all()[options.assignment].framework, options.start)
 
 
 def _grade(path: Path, options: Options, json_out: str | None, plots: Path | None, verbose: bool) -> None:

@@ -79,9 +79,9 @@ def _prestart(argv: list[str]) -> None:
         "torch" if "torch" in imports else "numpy"
     if framework is None:
         return
-    from . import sandbox
+    from . import spawn
 
-    sandbox.prestart(framework, values.get("--start", "fork"), None if "--watch" in flags else imports)
+    spawn.prestart(framework, values.get("--start", "fork"), None if "--watch" in flags else imports)
 
 
 def scan(argv: list[str]) -> tuple[list[str], dict[str, str], set[str]]:

@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from . import plan, sandbox
+from . import plan, sandbox, spawn
 from .beside import Beside, gather
 from .binding import Decision, decide
 from .binding.report import described
@@ -205,7 +205,7 @@ def converse(a: Assignment, facts: Facts, cases: list[plan.Case], text: str, fil
     lim = a.limits
     listener = _Watched(conversation, lambda: on_main(lim.main_seconds)) if on_main else conversation
     job = {**plan.job(a, text, filename), "hidden": hidden or [],
-           "preload": sandbox.preloads(a.framework, facts.imports)}  # what the child imports before it is confined
+           "preload": spawn.preloads(a.framework, facts.imports)}  # what the child imports before it is confined
     run = sandbox.run(job, listener, lim.total_seconds + 5, int(lim.total_seconds), lim.memory_mib, options.start,
                       files=dict(files or {}))
     return run, conversation, decisions[0] if decisions else None

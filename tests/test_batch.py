@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from grader import batch, sandbox
+from grader import batch, spawn
 from grader.feedback import Feedback
 from grader.options import Options
 from grader.gradescope import GradescopeResults
@@ -81,7 +81,7 @@ def test_every_submission_gets_its_json_a_row_and_the_summary(classroom: Path, t
 
 def test_files_read_while_the_server_starts_are_graded_as_alone(classroom: Path, tmp_path: Path,
                                                                monkeypatch: pytest.MonkeyPatch):
-    sandbox.shutdown()  # this batch starts its own fork server, and reads files while it imports
+    spawn.shutdown()  # this batch starts its own fork server, and reads files while it imports
     read: list[Path] = []
     real = batch.load
 

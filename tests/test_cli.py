@@ -114,7 +114,7 @@ def test_the_command_starts_the_assignments_fork_server_first(args: list[str], s
     from grader import cli
 
     calls: list[tuple[str, str]] = []
-    monkeypatch.setattr(cli.sandbox, "prestart", lambda framework, start="fork": calls.append((framework, start)))
+    monkeypatch.setattr(cli.spawn, "prestart", lambda framework, start="fork": calls.append((framework, start)))
     (tmp_path / "class").mkdir()
     result = CliRunner().invoke(cli.app, [str(tmp_path / "class"), "--out", str(tmp_path / "out"), *args])
     assert result.exit_code == 0, result.output
@@ -250,10 +250,10 @@ def test_the_early_scan_knows_every_option_that_takes_a_value():
 def test_the_fork_server_starts_before_the_grader_imports_itself(source: str, args: list[str],
                                                                   started: tuple[str, str, set[str] | None] | None,
                                                                   write, monkeypatch: pytest.MonkeyPatch):
-    from grader import entry, sandbox
+    from grader import entry, spawn
 
     calls: list[tuple[str, str, set[str] | None]] = []
-    monkeypatch.setattr(sandbox, "prestart", lambda framework, start, imports: calls.append(
+    monkeypatch.setattr(spawn, "prestart", lambda framework, start, imports: calls.append(
         (framework, start, None if imports is None else set(imports))))
     path = write("hw.py", source)
     entry._prestart([str(path), *args])
@@ -267,17 +267,17 @@ def test_a_child_imports_what_its_one_file_server_lacks_before_it_is_confined(na
     """A server started for one file without matplotlib (the early guess can miss an import): its child
     imports what the server lacks itself (before Landlock, from the job's preload list), a TkAgg backend
     included, and the verdict is that of a server that preloaded everything."""
-    from grader import sandbox
+    from grader import spawn
     from grader.grade import grade_file
 
     path = SUBMISSIONS / "bp-numpy" / name
-    sandbox.shutdown()
-    sandbox.prestart("numpy", "fork", imports=set())
+    spawn.shutdown()
+    spawn.prestart("numpy", "fork", imports=set())
     try:
         lean = grade_file(path)
-        assert sandbox._servers["numpy"].modules == ["numpy"]
+        assert spawn._servers["numpy"].modules == ["numpy"]
     finally:
-        sandbox.shutdown()
+        spawn.shutdown()
     full = grade_file(path)
-    assert sandbox._servers["numpy"].modules == ["numpy", "matplotlib"]
+    assert spawn._servers["numpy"].modules == ["numpy", "matplotlib"]
     assert lean.all_passed and lean.model_dump(exclude={"seconds"}) == full.model_dump(exclude={"seconds"})

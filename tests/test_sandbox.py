@@ -23,7 +23,7 @@ from typing import Callable
 
 import pytest
 
-from grader import batch, cgroups, plan, sandbox
+from grader import batch, cgroups, plan, sandbox, scratch, spawn
 from grader.child import forkserver
 from grader.expected import expected
 from grader.facts import read
@@ -325,9 +325,9 @@ def test_the_filter_denies_opening_files_by_handle():
 HONEST = SUBMISSIONS / "bp-numpy" / "correct_seed001_fixed.py"
 
 
-def _numpy_server() -> sandbox.ForkServer:
+def _numpy_server() -> spawn.ForkServer:
     grade_file(HONEST)  # started and ready
-    return sandbox._servers["numpy"]
+    return spawn._servers["numpy"]
 
 
 @as_root
@@ -344,7 +344,7 @@ def test_a_fork_server_whose_scheduling_was_changed_puts_it_back_before_forking(
     resource.prlimit(pid, resource.RLIMIT_NOFILE, (64, hard))
     after = grade_file(HONEST)
     assert after.model_dump(exclude={"seconds"}) == alone.model_dump(exclude={"seconds"})
-    assert sandbox._servers["numpy"] is server and server.proc.pid == pid  # put back, not replaced
+    assert spawn._servers["numpy"] is server and server.proc.pid == pid  # put back, not replaced
     assert inherited(pid) == inherited(os.getpid())
 
 
@@ -357,7 +357,7 @@ def test_a_fork_server_whose_hard_limit_was_lowered_is_replaced():
     resource.prlimit(server.proc.pid, resource.RLIMIT_FSIZE, (0, 0))
     after = grade_file(HONEST)
     assert after.model_dump(exclude={"seconds"}) == alone.model_dump(exclude={"seconds"})
-    now = sandbox._servers["numpy"]
+    now = spawn._servers["numpy"]
     if now is server:  # a grader with CAP_SYS_RESOURCE raises it again instead
         assert resource.prlimit(server.proc.pid, resource.RLIMIT_FSIZE) == resource.getrlimit(resource.RLIMIT_FSIZE)
     else:
@@ -373,7 +373,7 @@ def test_an_error_the_grader_caused_is_never_kept_by_a_rerun(tmp_path: Path, mon
     folder.mkdir()
     (folder / "hw.py").write_text(SEED001)
     fresh = Options(assignment="bp-numpy", start="fresh")
-    monkeypatch.setattr(sandbox, "HARNESS", tmp_path / "missing" / "boot.py")
+    monkeypatch.setattr(spawn, "HARNESS", tmp_path / "missing" / "boot.py")
     first = batch.grade_folder(folder, out, fresh, jobs=1)["hw"]
     monkeypatch.undo()
     again = batch.grade_folder(folder, out, fresh, jobs=1)["hw"]
@@ -395,7 +395,7 @@ def test_a_scratch_folder_that_cannot_be_removed_is_reported(tmp_path: Path):
     finally:
         os.close(fd)
     try:
-        problems = sandbox._remove(str(folder))
+        problems = scratch.remove(str(folder))
     finally:
         fd = os.open(folder / "inner" / "kept", os.O_RDONLY)
         fcntl.ioctl(fd, 0x40086602, struct.pack("l", 0))
@@ -403,7 +403,7 @@ def test_a_scratch_folder_that_cannot_be_removed_is_reported(tmp_path: Path):
     assert problems[0].startswith(str(folder / "inner" / "kept")) and all(str(folder) in p for p in problems)
     notes = sandbox.left_behind(sandbox.ChildRun(leftovers=problems))
     assert len(notes) == len(problems) and all(p in n for p, n in zip(problems, notes))
-    assert sandbox._remove(str(folder)) == [] and not folder.exists()
+    assert scratch.remove(str(folder)) == [] and not folder.exists()
 
 
 def test_no_control_group_outlives_its_child():

@@ -66,7 +66,7 @@ def apply_limits(limits: dict[str, int]) -> None:
 
 
 def preload(modules: list[str], imported: Callable[[], None] = lambda: None) -> None:
-    """Import `modules` (numpy, torch, matplotlib: what the parent's sandbox.preloads chose) before the
+    """Import `modules` (numpy, torch, matplotlib: what the parent's spawn.preloads chose) before the
     child is confined: once in a fork server for all its children, or in a child whatever its server lacks.
 
     `imported` runs once numpy (and torch) are in, before matplotlib: the server's cue to start
