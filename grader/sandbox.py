@@ -19,17 +19,18 @@ import queue
 import selectors
 import signal
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from . import scratch, spawn
+from . import cgroups, scratch, spawn
+from .i18n import t
 
 if TYPE_CHECKING:
     from .protocol import SandboxFrame
-# imported where used (tempfile, cgroups): what a run needs, not what judging needs
 
 # the names of the protections, as message keys of grader/locales/*.toml (the report shows them translated)
 ALWAYS = ["sandbox.process", "sandbox.limits", "sandbox.deadline", "sandbox.scratch", "sandbox.environment",
@@ -56,8 +57,6 @@ _aborting = threading.Event()  # set while a batch is being interrupted: see abo
 def protections(sandbox: SandboxFrame | None, hidden: list[str]) -> list[str]:
     """The layers that held for a run, in the current language: the fixed ones, plus what the child set up
     (before the submission ran), and whether the `hidden` libraries were out of its reach."""
-    from .i18n import t
-
     layers = sandbox.layers if sandbox is not None else {}
     keys = ALWAYS + [held if layers.get(key) is True else missing for key, (held, missing) in LAYERS.items()]
     out = [t(k) for k in keys]
@@ -74,8 +73,6 @@ def withheld(sandbox: SandboxFrame | None, hidden: list[str]) -> bool:
 
 def left_behind(run: ChildRun) -> list[str]:
     """What the grader could not clean up after the child, as notes in the current language."""
-    from .i18n import t
-
     return [t("sandbox.left_behind", what=what) for what in run.leftovers]
 
 
@@ -129,10 +126,6 @@ def run(job: dict[str, Any], listener: Listener, wall_seconds: float, cpu_second
     if _aborting.is_set():
         result.ended = "interrupted"
         return result
-    import tempfile
-
-    from . import cgroups
-
     folder = tempfile.mkdtemp(prefix="bpgrade-")
     groups = cgroups.create(memory_mib * 1024 * 1024, TASKS)
     uid = None
@@ -152,8 +145,6 @@ def run(job: dict[str, Any], listener: Listener, wall_seconds: float, cpu_second
         if uid is not None and not stuck:  # a uid whose processes may live on is never handed out again
             _uids.give(uid)
     if result.leftovers:
-        from .i18n import t
-
         print(t("sandbox.left_behind", what="; ".join(result.leftovers)), file=sys.stderr)
     return result
 
@@ -165,7 +156,7 @@ def _run(job: dict[str, Any], listener: Listener, wall_seconds: float, result: C
         job_r, job_w = os.pipe()
         res_r, res_w = os.pipe()
         try:
-            server = spawn.server(job["framework"]) if spawn.forking(start) else None
+            server = spawn.serving(job["framework"]) if spawn.forking(start) else None
             job["readable"] = [server.config] if server else []  # the server's font cache
             child = (spawn.start_forked(server, job_r, res_w, env) if server
                      else spawn.start_fresh(job_r, res_w, env))

@@ -247,7 +247,7 @@ def prestart(framework: str, start: str = "fork", imports: Collection[str] | Non
     """
     if forking(start):
         try:
-            server(framework, imports)
+            serving(framework, imports)
         except OSError:
             pass
 
@@ -259,7 +259,7 @@ def starting(framework: str) -> bool:
     return server is not None and server.alive and not server.ready
 
 
-def server(framework: str, imports: Collection[str] | None = None) -> ForkServer:
+def serving(framework: str, imports: Collection[str] | None = None) -> ForkServer:
     """The framework's serving fork server, started if none serves (see prestart for `imports`)."""
     with _servers_lock:
         server = _servers.get(framework)
